@@ -1,0 +1,145 @@
+"""Pipeline throughput against a plain trafilatura loop, on the article-extraction-benchmark pages.
+
+    .venv/bin/python bench/pipeline.py [--corpus ../shared/corpora/article-extraction-benchmark]
+
+Serves the pages and a feed listing them from a local server on 127.0.0.1, runs one pipeline pass
+from an empty SQLite database (fetch, parse, extract in the process pool, facts, store), then times
+a plain single-process loop of ``trafilatura.extract`` with the pipeline's settings over the same
+files (with metadata, as the pipeline extracts it; a text-only loop is printed too). Prints
+pages/s, peak RSS, and last ``pipeline/plain ratio: X.XX``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import resource
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import trafilatura
+
+from monitor.app import App
+from monitor.config import FeedConfig, load_settings
+from monitor.extract import OPTIONS
+from monitor.pipeline import open_runtime, poll_once
+from monitor.store import create_db_engine, migrate
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "article-extraction-benchmark"
+
+
+def serve(routes: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
+    """A static server for ``routes`` on an ephemeral loopback port, in a daemon thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, ctype = routes.get(self.path, (b"not found", "text/plain"))
+            self.send_response(200 if self.path in routes else 404)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def feed_xml(base: str, ids: list[str]) -> bytes:
+    items = "".join(
+        f"<item><title>{i}</title><link>{base}/pages/{i}.html</link><guid>{i}</guid></item>"
+        for i in ids
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>{items}'
+        "</channel></rss>"
+    ).encode()
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return me, children
+
+
+async def run_pipeline(app: App, workers: int | None) -> tuple[float, int]:
+    async with open_runtime(app, workers=workers) as rt:
+        start = time.perf_counter()
+        report = await poll_once(app, rt.fetcher, now=datetime.now(UTC), pool=rt.pool)
+        return time.perf_counter() - start, report.versions_new
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--workers", type=int, default=None, help="default: one per core")
+    args = parser.parse_args()
+
+    files = sorted((args.corpus / "html").glob("*.html.gz"))
+    pages = {f.name.removesuffix(".html.gz"): gzip.decompress(f.read_bytes()) for f in files}
+    routes = {f"/pages/{k}.html": (v, "text/html; charset=utf-8") for k, v in pages.items()}
+    server = serve(routes)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    routes["/feed.xml"] = (feed_xml(base, list(pages)), "application/rss+xml")
+
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    settings = settings.model_copy(
+        update={
+            "feeds": (FeedConfig(name="bench", url=f"{base}/feed.xml"),),
+            "fetch": settings.fetch.model_copy(
+                update={
+                    "allow_networks": ("127.0.0.0/8",),
+                    "per_host_delay": timedelta(0),
+                    "per_host_concurrency": 16,
+                    "concurrency": 16,
+                }
+            ),
+        }
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_db_engine(f"sqlite:///{tmp}/bench.sqlite")
+        migrate(engine)
+        app = App(settings=settings, engine=engine)
+        elapsed, stored = asyncio.run(run_pipeline(app, args.workers))
+        engine.dispose()
+    server.shutdown()
+    pipeline_rate = len(pages) / elapsed
+    print(f"pages: {len(pages)}, stored versions: {stored}")
+    print(f"pipeline (fetch..store): {elapsed:.2f} s, {pipeline_rate:.1f} pages/s")
+
+    # The pipeline extracts metadata (title, author, dates, language) with the text, so the
+    # like-for-like loop does too; the text-only loop is printed for reference.
+    start = time.perf_counter()
+    for html in pages.values():
+        trafilatura.extract(html, **OPTIONS)
+    text_only = len(pages) / (time.perf_counter() - start)
+    print(f"plain trafilatura.extract loop, text only: {text_only:.1f} pages/s")
+    start = time.perf_counter()
+    for html in pages.values():
+        trafilatura.extract(html, with_metadata=True, **OPTIONS)
+    plain = time.perf_counter() - start
+    plain_rate = len(pages) / plain
+    print(
+        "plain trafilatura.extract loop, with_metadata=True (the pipeline's settings): "
+        f"{plain:.2f} s, {plain_rate:.1f} pages/s"
+    )
+    print(f"pipeline/text-only ratio: {pipeline_rate / text_only:.2f}")
+    me, children = peak_rss_mb()
+    print(f"peak RSS: main process {me:.0f} MB, largest extraction worker {children:.0f} MB")
+    print(f"pipeline/plain ratio: {pipeline_rate / plain_rate:.2f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Alerts: the outbox, its dispatcher and the delivery channels (email, webhook)."""

@@ -1,0 +1,34 @@
+"""The composition root: builds the long-lived dependencies once and hands them down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from monitor.config import Settings, load_settings
+from monitor.store import create_db_engine, migrate
+
+
+@dataclass(frozen=True)
+class App:
+    """Settings and the database engine of one process (the HTTP client is per run)."""
+
+    settings: Settings
+    engine: Engine
+    config_path: Path | None = None
+
+    def close(self) -> None:
+        """Release the engine's connections."""
+        self.engine.dispose()
+
+
+def open_app(config_path: str | Path, *, migrate_schema: bool = True) -> App:
+    """Load settings and build the engine (relative SQLite paths start at the config's folder)."""
+    path = Path(config_path).resolve()
+    settings = load_settings(path)
+    engine = create_db_engine(settings.database_url, base_dir=path.parent)
+    if migrate_schema:
+        migrate(engine)
+    return App(settings=settings, engine=engine, config_path=path)

@@ -1,0 +1,249 @@
+"""Change stage: decide what a new report means for a fact. Pure functions, no I/O.
+
+One *key* is a fact, a fact + qualifier (a per-country troop figure) or a term of a terms fact.
+Its :class:`KeyState` is the accepted value with the reports supporting it, the values it held
+before, and any competing claims. A :class:`Report` is what one article version says about the
+key: the values it states as current, and the ones it mentions as earlier figures. :func:`decide`
+returns one :class:`Decision`:
+
+- ``first``: the key had no value; this report gives it one.
+- ``change``: a newer report gives a different value.
+- ``refinement``: a compatible but more precise value (``[31, null]`` then ``31``).
+- ``confirmation``: the accepted value, from another report.
+- ``conflict``: a disagreement that must not flip the value: another outlet stated the accepted
+  value in the same news cycle, the accepted value is settled (several outlets recently) and one
+  outlet contradicts it, the report repeats a value the key held before (stale copy, flip-flop),
+  or the report has no publication date. The key becomes disputed; both claims are kept.
+- ``resolved``: a dispute ends (a later report backs one claim); a change only if the value moved.
+- ``backfill``: an older article than the accepted value's: history only.
+
+Values compare by meaning: ranges that overlap or contain an integer are compatible, term statuses
+``removed`` and ``absent`` are one state, and differences below the materiality thresholds are
+not changes.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from monitor.config import HistoryConfig
+
+Number = int | tuple[int | None, int | None]
+Value = Number | str
+SAME_STATE = {"absent": "removed"}
+
+
+@dataclass(frozen=True)
+class Support:
+    """One report backing a claim."""
+
+    outlet: str | None
+    published: datetime | None
+    article_id: int
+    fingerprint: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A value with the reports that back it."""
+
+    value: Value
+    valid_from: datetime | None
+    support: tuple[Support, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """What the monitor believes about one key before the new report."""
+
+    current: Claim | None = None
+    held: tuple[Value, ...] = ()
+    disputes: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one article version says about one key."""
+
+    values: tuple[Value, ...]
+    support: Support
+    earlier: tuple[Value, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on a report and the state it leads to."""
+
+    kind: str
+    old: Value | None
+    new: Value | None
+    state: KeyState
+    alert: bool = False
+    reason: str = ""
+    claims: tuple[Claim, ...] = field(default_factory=tuple)
+
+
+def decide(state: KeyState, report: Report, cfg: HistoryConfig) -> Decision:
+    """Decide what ``report`` means for a key in ``state`` (see the module docstring)."""
+    current, sup = state.current, report.support
+    if not report.values:
+        return Decision("ignored", _value(current), None, state, reason="no current value stated")
+    if current is None:
+        value = report.values[0]
+        if sup.published is None:
+            return Decision("ignored", None, value, state, reason="undated report: cannot set")
+        new = KeyState(current=Claim(value, sup.published, (sup,)))
+        return Decision("first", None, value, new, alert=True)
+    agreeing = [v for v in report.values if compatible(v, current.value, cfg)]
+    others = [v for v in report.values if not compatible(v, current.value, cfg)]
+    fresh = [v for v in others if not any(compatible(v, h, cfg) for h in state.held)]
+    if agreeing and not fresh:
+        return _agree(state, agreeing[0], sup, cfg)
+    value = (fresh or others)[0]
+    if sup.published is None:
+        return _conflict(state, value, sup, "undated report: can confirm, never change")
+    if current.valid_from is not None and sup.published < current.valid_from:
+        return Decision("backfill", current.value, value, state, reason="older than the value")
+    corroborated = _corroborated(state, value, sup, cfg)
+    if not fresh and not corroborated:
+        return _conflict(state, value, sup, "repeats a value the fact held before")
+    acknowledged = bool(agreeing) or any(compatible(v, current.value, cfg) for v in report.earlier)
+    if not acknowledged and not corroborated:
+        reason = _contested(current, sup, cfg)
+        if reason:
+            return _conflict(state, value, sup, reason)
+    return _change(state, value, sup)
+
+
+def _agree(state: KeyState, value: Value, sup: Support, cfg: HistoryConfig) -> Decision:
+    current = state.current
+    assert current is not None
+    support = (*current.support, sup)
+    disputes = state.disputes
+    if disputes and sup.published is not None:
+        # A dated report from an outlet outside the dispute settles it for the accepted value.
+        if all(sup.outlet != s.outlet for c in disputes for s in c.support):
+            disputes = ()
+    if narrower(value, current.value) and sup.published is not None:
+        claim = Claim(value, current.valid_from, support)
+        new = replace(state, current=claim, disputes=disputes)
+        return Decision("refinement", current.value, value, new)
+    new = replace(state, current=replace(current, support=support), disputes=disputes)
+    kind = "resolved" if state.disputes and not disputes else "confirmation"
+    return Decision(kind, current.value, current.value, new)
+
+
+def _conflict(state: KeyState, value: Value, sup: Support, reason: str) -> Decision:
+    current = state.current
+    assert current is not None
+    disputes = list(state.disputes)
+    for i, claim in enumerate(disputes):
+        if claim.value == value:
+            disputes[i] = replace(claim, support=(*claim.support, sup))
+            break
+    else:
+        disputes.append(Claim(value, sup.published, (sup,)))
+    new = replace(state, disputes=tuple(disputes))
+    return Decision("conflict", current.value, value, new, reason=reason, claims=tuple(disputes))
+
+
+def _change(state: KeyState, value: Value, sup: Support) -> Decision:
+    current = state.current
+    assert current is not None
+    earlier = [c for c in state.disputes if c.value == value]
+    support = (*(s for c in earlier for s in c.support), sup)
+    held = (*(h for h in state.held if h != current.value), current.value)
+    new = KeyState(current=Claim(value, sup.published, support), held=held)
+    return Decision("change", current.value, value, new, alert=True)
+
+
+def _contested(current: Claim, sup: Support, cfg: HistoryConfig) -> str:
+    """Why a different value may not replace ``current`` yet ('' when it may)."""
+    assert sup.published is not None
+    recent = [
+        s
+        for s in current.support
+        if s.published is not None and sup.published - s.published <= cfg.settled_window
+    ]
+    others = [s for s in recent if s.outlet != sup.outlet]
+    if any(sup.published - s.published <= cfg.conflict_window for s in others if s.published):
+        return "another outlet stated the accepted value in the same news cycle"
+    if distinct_sources(others, cfg) >= cfg.settled_sources:
+        return f"the accepted value is settled ({cfg.settled_sources}+ outlets recently)"
+    return ""
+
+
+def _corroborated(state: KeyState, value: Value, sup: Support, cfg: HistoryConfig) -> bool:
+    """Whether a competing claim for ``value`` is now backed by enough distinct outlets."""
+    for claim in state.disputes:
+        if compatible(claim.value, value, cfg):
+            dated = [s for s in (*claim.support, sup) if s.published is not None]
+            return distinct_sources(dated, cfg) >= cfg.settled_sources
+    return False
+
+
+def distinct_sources(support: Sequence[Support], cfg: HistoryConfig) -> int:
+    """Distinct outlets; near-identical texts (wire copy republished) count once."""
+    kept: list[Support] = []
+    for s in support:
+        if any(s.outlet == k.outlet for k in kept):
+            continue
+        if any(similarity(s.fingerprint, k.fingerprint) >= cfg.near_duplicate for k in kept):
+            continue
+        kept.append(s)
+    return len(kept)
+
+
+def fingerprint(text: str, *, size: int = 5) -> frozenset[int]:
+    """Hashed word shingles of a text, for near-duplicate detection."""
+    words = text.lower().split()
+    return frozenset(
+        zlib.crc32(" ".join(words[i : i + size]).encode()) for i in range(len(words) - size + 1)
+    )
+
+
+def similarity(a: frozenset[int], b: frozenset[int]) -> float:
+    """Jaccard similarity of two fingerprints (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _value(claim: Claim | None) -> Value | None:
+    return None if claim is None else claim.value
+
+
+def _bounds(v: Number) -> tuple[float, float]:
+    if isinstance(v, int):
+        return float(v), float(v)
+    lo, hi = v
+    return (float("-inf") if lo is None else lo), (float("inf") if hi is None else hi)
+
+
+def compatible(a: Value, b: Value, cfg: HistoryConfig | None = None) -> bool:
+    """Whether two values say the same thing (overlap, containment, same term state)."""
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and _state(a) == _state(b)
+    (alo, ahi), (blo, bhi) = _bounds(a), _bounds(b)
+    if alo <= bhi and blo <= ahi:
+        return True
+    if cfg is None:
+        return False
+    gap = alo - bhi if alo > bhi else blo - ahi
+    scale = max(abs(x) for x in (alo, ahi, blo, bhi) if abs(x) != float("inf"))
+    return gap <= cfg.material_abs or (scale > 0 and gap / scale <= cfg.material_rel)
+
+
+def narrower(a: Value, b: Value) -> bool:
+    """Whether ``a`` is strictly more precise than ``b`` (an integer inside a range...)."""
+    if isinstance(a, str) or isinstance(b, str):
+        return False
+    (alo, ahi), (blo, bhi) = _bounds(a), _bounds(b)
+    return blo <= alo and ahi <= bhi and (alo, ahi) != (blo, bhi)
+
+
+def _state(status: str) -> str:
+    return SAME_STATE.get(status, status)

@@ -1,0 +1,340 @@
+"""Sub-commands of the pipeline: ``poll``, ``run``, ``feeds``, ``articles``, ``article``, ``db``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import difflib
+import json
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.config import parse_duration
+from monitor.errors import MonitorError
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add the pipeline's sub-commands to the ``monitor`` parser."""
+    p = sub.add_parser("poll", help="one pass over due feeds and articles (with --once)")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="do one pass over due work and exit (without it: like `monitor run`)",
+    )
+    p.add_argument(
+        "--now",
+        type=_when,
+        default=None,
+        help="pretend the current time is this ISO time (replays, tests)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="extraction processes (default: one per core)"
+    )
+    p.set_defaults(func=_cmd_poll)
+
+    p = sub.add_parser("run", help="run the scheduled service until SIGTERM/SIGINT")
+    p.add_argument(
+        "--tick",
+        type=parse_duration,
+        default=parse_duration("60s"),
+        help="how often due work is looked for (default: 60s)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="extraction processes (default: one per core)"
+    )
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("feeds", help="list feeds with their polling state")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_cmd_feeds)
+
+    p = sub.add_parser("articles", help="list stored articles, newest first")
+    p.add_argument("--feed", help="only articles listed by this feed (its name)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default: 50)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_cmd_articles)
+
+    p = sub.add_parser("article", help="show one article, its versions, or a diff of two")
+    p.add_argument("id", type=int, help="article id (see `monitor articles`)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--versions", action="store_true", help="list the stored versions")
+    g.add_argument(
+        "--diff",
+        nargs=2,
+        type=int,
+        metavar=("A", "B"),
+        help="unified diff of the text of versions A and B",
+    )
+    g.add_argument("--text", type=int, metavar="N", help="print the text of version N")
+    g.add_argument("--html", type=int, metavar="N", help="print the stored raw HTML of version N")
+    p.set_defaults(func=_cmd_article)
+
+    p = sub.add_parser("db", help="database schema: upgrade or show the current revision")
+    p.add_argument("action", choices=("upgrade", "current"))
+    p.set_defaults(func=_cmd_db)
+
+
+def _when(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO time like 2025-09-04T12:00Z"
+        ) from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _cmd_poll(args: argparse.Namespace) -> int:
+    if not args.once:
+        return _cmd_run(argparse.Namespace(**vars(args), tick=parse_duration("60s")))
+    from monitor.app import open_app
+    from monitor.pipeline import open_runtime, poll_once
+
+    app = open_app(args.config)
+
+    async def one_pass(progress: Any) -> Any:
+        async with open_runtime(app, workers=args.workers) as rt:
+            return await poll_once(
+                app,
+                rt.fetcher,
+                now=args.now or datetime.now(UTC),
+                pool=rt.pool,
+                progress=progress,
+            )
+
+    try:
+        with _progress_bar("articles") as progress:
+            report = asyncio.run(one_pass(progress))
+    finally:
+        app.close()
+    sys.stdout.write(
+        f"feeds checked {report.feeds_checked} (unchanged {report.feeds_not_modified}, "
+        f"failed {report.feeds_failed}); articles new {report.articles_new}, "
+        f"checked {report.articles_checked}, failed {report.articles_failed}; "
+        f"new versions {report.versions_new}, observations {report.observations_new}, "
+        f"changes {report.changes_new}, alerts delivered {report.alerts_delivered}\n"
+    )
+    if report.network_down:
+        sys.stderr.write("monitor: every feed failed with a network error; check connectivity\n")
+        return 1
+    return 0
+
+
+@contextlib.contextmanager
+def _progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from monitor.app import open_app
+    from monitor.service import run_service
+
+    app = open_app(args.config)
+    try:
+        asyncio.run(run_service(app, tick=args.tick, workers=args.workers))
+    finally:
+        app.close()
+    return 0
+
+
+def _table(columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console = Console()
+    if console.is_terminal and len(rows) > console.height:
+        with console.pager():
+            console.print(table)
+    else:
+        console.print(table)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _cmd_feeds(args: argparse.Namespace) -> int:
+    from sqlmodel import Session, select
+
+    from monitor.app import open_app
+    from monitor.models import Feed
+
+    app = open_app(args.config)
+    with Session(app.engine) as s:
+        feeds = s.exec(select(Feed).order_by(Feed.name)).all()
+    records: list[dict[str, Any]] = [
+        {
+            "name": f.name,
+            "url": f.url,
+            "enabled": f.enabled,
+            "last_check": _iso(f.last_checked_at),
+            "next_check": _iso(f.next_check_at),
+            "last_status": f.last_status,
+            "outcome": f.last_outcome,
+            "error_count": f.error_count,
+            "error": f.error_message,
+            "entries_seen": f.entries_seen,
+        }
+        for f in feeds
+    ]
+    if args.format == "json":
+        json.dump(records, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not records:
+        sys.stdout.write("no feeds polled yet; run `monitor poll --once`\n")
+    else:
+        _table(
+            ["feed", "last check", "next check", "status", "errors", "entries", "last error"],
+            [
+                [
+                    r["name"] + ("" if r["enabled"] else " (disabled)"),
+                    r["last_check"],
+                    r["next_check"],
+                    r["last_status"] or r["outcome"],
+                    r["error_count"],
+                    r["entries_seen"],
+                    (r["error"] or "")[:80],
+                ]
+                for r in records
+            ],
+        )
+    return 0
+
+
+def _cmd_articles(args: argparse.Namespace) -> int:
+    from sqlmodel import Session, col, select
+
+    from monitor.app import open_app
+    from monitor.models import Article, Feed, FeedEntry
+
+    app = open_app(args.config)
+    with Session(app.engine) as s:
+        stmt = select(Article)
+        if args.feed:
+            feed = s.exec(select(Feed).where(Feed.name == args.feed)).first()
+            if feed is None:
+                raise MonitorError(f"articles: no feed named {args.feed!r}; see `monitor feeds`")
+            stmt = stmt.join(FeedEntry, col(FeedEntry.article_id) == col(Article.id)).where(
+                FeedEntry.feed_id == feed.id
+            )
+        stmt = stmt.order_by(col(Article.first_seen_at).desc(), col(Article.id).desc())
+        rows = s.exec(stmt.limit(args.limit)).all()
+    records: list[dict[str, Any]] = [
+        {
+            "id": a.id,
+            "title": a.title,
+            "outlet": a.outlet,
+            "url": a.url,
+            "published": _iso(a.published_at),
+            "first_seen": _iso(a.first_seen_at),
+            "versions": a.version_count,
+            "last_status": a.last_status,
+            "error": a.error_message,
+        }
+        for a in rows
+    ]
+    if args.format == "json":
+        json.dump(records, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _table(
+            ["id", "published", "outlet", "versions", "title"],
+            [
+                [r["id"], r["published"], r["outlet"], r["versions"], (r["title"] or r["url"])[:70]]
+                for r in records
+            ],
+        )
+    return 0
+
+
+def _cmd_article(args: argparse.Namespace) -> int:
+    from sqlmodel import Session, select
+
+    from monitor.app import open_app
+    from monitor.models import Article, ArticleVersion
+
+    app = open_app(args.config)
+    with Session(app.engine) as s:
+        article = s.get(Article, args.id)
+        if article is None:
+            raise MonitorError(f"article: no article with id {args.id}; see `monitor articles`")
+        versions = {
+            v.number: v
+            for v in s.exec(
+                select(ArticleVersion).where(ArticleVersion.article_id == args.id)
+            ).all()
+        }
+
+    def version(n: int) -> ArticleVersion:
+        if n not in versions:
+            raise MonitorError(
+                f"article {args.id}: no version {n}; it has versions {sorted(versions) or 'none'}"
+            )
+        return versions[n]
+
+    out = sys.stdout
+    if args.diff:
+        a, b = (version(n) for n in args.diff)
+        out.writelines(
+            difflib.unified_diff(
+                a.text.splitlines(keepends=True),
+                b.text.splitlines(keepends=True),
+                fromfile=f"article {args.id} version {a.number} ({_iso(a.fetched_at)})",
+                tofile=f"article {args.id} version {b.number} ({_iso(b.fetched_at)})",
+            )
+        )
+    elif args.text is not None:
+        out.write(version(args.text).text + "\n")
+    elif args.html is not None:
+        raw = version(args.html).raw_html_z
+        out.write(zlib.decompress(raw).decode("utf-8", "replace") if raw else "")
+    else:
+        out.write(
+            f"article {article.id}: {article.title or '(no title)'}\n  {article.url}\n"
+            f"  outlet {article.outlet}, published {_iso(article.published_at)}, "
+            f"first seen {_iso(article.first_seen_at)}, next check {_iso(article.next_check_at)}\n"
+        )
+        if args.versions or versions:
+            _table(
+                ["version", "fetched", "chars", "hash", "title"],
+                [
+                    [v.number, _iso(v.fetched_at), len(v.text), v.content_hash[:12], v.title]
+                    for v in sorted(versions.values(), key=lambda v: v.number)
+                ],
+            )
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from monitor.app import open_app
+    from monitor.store import alembic_config
+
+    app = open_app(args.config, migrate_schema=args.action == "upgrade")
+    if args.action == "current":
+        command.current(alembic_config(app.engine), verbose=False)
+    else:
+        sys.stdout.write("database schema is up to date\n")
+    return 0

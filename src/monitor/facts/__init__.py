@@ -1,0 +1,1 @@
+"""The fact stage: finds statements of tracked facts in article text (pure functions)."""

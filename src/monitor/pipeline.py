@@ -1,0 +1,451 @@
+"""The orchestrator: one pass of fetch -> parse -> extract -> facts -> changes -> store -> alerts.
+
+:func:`poll_once` is what the service runs on every tick, what ``monitor poll --once`` runs, and
+what the demo and the benchmark run: due feeds and due article revisits come from the database
+(``next_check_at``), so a restart resumes where the last process stopped. Each feed and each
+article is committed in its own transaction, so an interrupted pass leaves no half-written rows;
+work claimed but not finished is retried when its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import Executor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor import schedule
+from monitor.app import App
+from monitor.errors import ExtractError, FetchError, HTTPStatusError, NetworkError, ParseError
+from monitor.extract import Extracted, extract_article, make_pool
+from monitor.facts import find_facts
+from monitor.fetch import Fetcher, FetchResult, build_client
+from monitor.history import record_observations
+from monitor.models import Article
+from monitor.parse import parse_feed
+from monitor.store import session_scope
+from monitor.store.articles import (
+    DueArticle,
+    claim_due_articles,
+    record_article_checked,
+    record_article_failure,
+    save_observations,
+    save_version,
+)
+from monitor.store.feeds import (
+    DueFeed,
+    claim_due_feeds,
+    link_entries,
+    record_feed_failure,
+    record_feed_success,
+    sync_feeds,
+)
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class PollReport:
+    """What one pass did."""
+
+    feeds_checked: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    network_down: bool = False
+    articles_new: int = 0
+    articles_checked: int = 0
+    articles_failed: int = 0
+    versions_new: int = 0
+    observations_new: int = 0
+    changes_new: int = 0
+    alerts_delivered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Per-run resources: the shared HTTP client (inside the fetcher) and the extraction pool."""
+
+    fetcher: Fetcher
+    pool: Executor | None
+
+
+@asynccontextmanager
+async def open_runtime(app: App, *, workers: int | None = None) -> AsyncIterator[Runtime]:
+    """Build the HTTP client, fetcher and process pool once; close them on exit."""
+    client = build_client(app.settings.fetch)
+    pool = make_pool(workers)
+    try:
+        yield Runtime(fetcher=Fetcher(app.settings.fetch, client), pool=pool)
+    finally:
+        await client.aclose()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def poll_once(
+    app: App,
+    fetcher: Fetcher,
+    *,
+    now: datetime,
+    pool: Executor | None = None,
+    rng: random.Random | None = None,
+    dispatch: bool = True,
+    progress: Progress | None = None,
+) -> PollReport:
+    """One pass over all due work: feeds, then article pages, then the alert outbox.
+
+    ``progress(done, total)`` is called as article pages are finished (for progress bars).
+    """
+    rng = rng or random.Random()
+    report = PollReport()
+    await refresh_feeds(app, fetcher, now=now, rng=rng, report=report)
+    await refresh_articles(
+        app, fetcher, now=now, pool=pool, rng=rng, report=report, progress=progress
+    )
+    if dispatch and app.settings.alerts.channels:
+        report.alerts_delivered = await _dispatch_alerts(app, fetcher, now)
+    log.info(
+        "poll pass done",
+        extra={
+            "stage": "poll",
+            "feeds": report.feeds_checked,
+            "feeds_failed": report.feeds_failed,
+            "articles": report.articles_checked,
+            "versions_new": report.versions_new,
+            "changes_new": report.changes_new,
+        },
+    )
+    return report
+
+
+async def refresh_feeds(
+    app: App, fetcher: Fetcher, *, now: datetime, rng: random.Random, report: PollReport
+) -> None:
+    """Fetch every due feed, store its new entries as articles due for their first fetch."""
+    sync_feeds(app.engine, app.settings.feeds, now)
+    feeds = claim_due_feeds(app.engine, now)
+    outcomes = await asyncio.gather(*(_fetch_feed(fetcher, f) for f in feeds))
+    if _network_down(outcomes):
+        _record_network_down(app, feeds, outcomes, now, report)
+        return
+    for feed, outcome in zip(feeds, outcomes, strict=True):
+        _record_feed(app, feed, outcome, now, rng, report)
+
+
+async def refresh_articles(
+    app: App,
+    fetcher: Fetcher,
+    *,
+    now: datetime,
+    pool: Executor | None,
+    rng: random.Random,
+    report: PollReport,
+    progress: Progress | None = None,
+) -> None:
+    """Fetch every due article page; a new text becomes a version read by the fact stage."""
+    articles = claim_due_articles(app.engine, now)
+    done = 0
+
+    async def one(article: DueArticle) -> None:
+        nonlocal done
+        await _refresh_article(app, fetcher, pool, article, now, rng, report)
+        done += 1
+        if progress is not None:
+            progress(done, len(articles))
+
+    await asyncio.gather(*(one(a) for a in articles))
+
+
+async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchError:
+    try:
+        result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+    except FetchError as exc:
+        log.warning(
+            "feed fetch failed: %s",
+            exc,
+            extra={"stage": "fetch", "feed": feed.name, "url": feed.url, "error_kind": exc.kind},
+        )
+        return exc
+    log.info(
+        "feed fetched",
+        extra={
+            "stage": "fetch",
+            "feed": feed.name,
+            "url": feed.url,
+            "status": result.status,
+            "bytes": len(result.content),
+            "duration_ms": round(result.duration_ms, 1),
+        },
+    )
+    return result
+
+
+def _network_down(outcomes: Sequence[FetchResult | FetchError]) -> bool:
+    return len(outcomes) > 1 and all(isinstance(o, NetworkError) for o in outcomes)
+
+
+def _record_network_down(
+    app: App,
+    feeds: Sequence[DueFeed],
+    outcomes: Sequence[FetchResult | FetchError],
+    now: datetime,
+    report: PollReport,
+) -> None:
+    # Every feed failing the same way at once is our network, not N broken feeds: one
+    # service-level error, feeds retried soon without counting against them.
+    report.network_down = True
+    report.feeds_failed = len(feeds)
+    retry = now + app.settings.defaults.min_interval
+    log.error(
+        "every feed failed with a network error; is the network down? retrying at %s",
+        retry.isoformat(),
+        extra={"stage": "fetch", "feeds": len(feeds)},
+    )
+    with session_scope(app.engine) as s:
+        for feed, outcome in zip(feeds, outcomes, strict=True):
+            record_feed_failure(
+                s,
+                feed.id,
+                now=now,
+                next_check_at=retry,
+                kind="network",
+                message=str(outcome),
+                count=False,
+            )
+
+
+def _record_feed(
+    app: App,
+    feed: DueFeed,
+    outcome: FetchResult | FetchError,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    settings = app.settings
+    interval = _interval(app, feed.name)
+    report.feeds_checked += 1
+    if isinstance(outcome, FetchError):
+        _feed_failed(app, feed, outcome, now, rng, report)
+        return
+    if outcome.not_modified:
+        report.feeds_not_modified += 1
+        next_at = schedule.next_success(
+            now,
+            interval=interval,
+            defaults=settings.defaults,
+            ttl=None,
+            max_age=outcome.max_age,
+            rng=rng,
+        )
+        with session_scope(app.engine) as s:
+            record_feed_success(
+                s,
+                feed.id,
+                now=now,
+                next_check_at=next_at,
+                status=304,
+                etag=outcome.etag,
+                last_modified=outcome.last_modified,
+                outcome="not_modified",
+            )
+        return
+    try:
+        parsed = parse_feed(outcome.content, outcome.headers, outcome.url)
+    except ParseError as exc:
+        _feed_failed(app, feed, exc, now, rng, report)
+        return
+    if parsed.problem:
+        log.info(
+            "feed has recoverable problems: %s",
+            parsed.problem,
+            extra={"stage": "parse", "feed": feed.name},
+        )
+    next_at = schedule.next_success(
+        now,
+        interval=interval,
+        defaults=settings.defaults,
+        ttl=parsed.ttl,
+        max_age=outcome.max_age,
+        rng=rng,
+    )
+    with session_scope(app.engine) as s:
+        new_ids = link_entries(s, feed.id, parsed.entries, outlet=feed.outlet, now=now)
+        record_feed_success(
+            s,
+            feed.id,
+            now=now,
+            next_check_at=next_at,
+            status=outcome.status,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            outcome="ok",
+        )
+    report.articles_new += len(new_ids)
+
+
+def _feed_failed(
+    app: App,
+    feed: DueFeed,
+    exc: FetchError | ParseError,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    report.feeds_failed += 1
+    retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+    next_at = schedule.next_failure(
+        now,
+        error_count=feed.error_count + 1,
+        interval=_interval(app, feed.name),
+        defaults=app.settings.defaults,
+        retry_after=retry_after,
+        rng=rng,
+    )
+    status = exc.status if isinstance(exc, HTTPStatusError) else None
+    with session_scope(app.engine) as s:
+        count = record_feed_failure(
+            s,
+            feed.id,
+            now=now,
+            next_check_at=next_at,
+            kind=exc.kind,
+            message=str(exc),
+            status=status,
+        )
+    report.errors.append(f"{feed.name}: {exc}")
+    if count >= app.settings.defaults.report_after_failures:
+        log.error(
+            "feed has failed %d times in a row: %s",
+            count,
+            exc,
+            extra={"stage": "fetch", "feed": feed.name, "error_count": count},
+        )
+
+
+async def _refresh_article(
+    app: App,
+    fetcher: Fetcher,
+    pool: Executor | None,
+    article: DueArticle,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    report.articles_checked += 1
+    revisit = app.settings.defaults.revisit
+    next_at = schedule.next_revisit(article.first_seen_at, article.revisit_index + 1, revisit)
+    try:
+        result = await fetcher.fetch(
+            article.url, etag=article.etag, last_modified=article.last_modified, page=True
+        )
+        log.info(
+            "page fetched",
+            extra={
+                "stage": "fetch",
+                "url": article.url,
+                "status": result.status,
+                "bytes": len(result.content),
+                "duration_ms": round(result.duration_ms, 1),
+            },
+        )
+        extracted = None if result.not_modified else await _extract(pool, result)
+    except (FetchError, ExtractError) as exc:
+        _article_failed(app, article, exc, now, rng, report)
+        return
+    with session_scope(app.engine) as s:
+        if extracted is not None:
+            version = save_version(s, article.id, extracted, result.content, now=now)
+            if version is not None:
+                report.versions_new += 1
+                findings = find_facts(version.text, app.settings.facts)
+                observations = save_observations(s, version, findings, now=now)
+                report.observations_new += len(observations)
+                changes = record_observations(
+                    s,
+                    article=s.get_one(Article, article.id),
+                    version=version,
+                    observations=observations,
+                    settings=app.settings,
+                    now=now,
+                )
+                report.changes_new += len(changes)
+        record_article_checked(
+            s,
+            article.id,
+            now=now,
+            status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            next_check_at=next_at,
+        )
+
+
+async def _extract(pool: Executor | None, result: FetchResult) -> Extracted:
+    if pool is None:
+        return extract_article(result.content, result.url)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, extract_article, result.content, result.url)
+
+
+def _article_failed(
+    app: App,
+    article: DueArticle,
+    exc: FetchError | ExtractError,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    report.articles_failed += 1
+    temporary = isinstance(exc, FetchError) and exc.temporary
+    next_at = None
+    if temporary and article.error_count < len(app.settings.defaults.revisit):
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        next_at = schedule.next_failure(
+            now,
+            error_count=article.error_count + 1,
+            interval=timedelta(minutes=15),
+            defaults=app.settings.defaults,
+            retry_after=retry_after,
+            rng=rng,
+        )
+    log.warning(
+        "article failed: %s",
+        exc,
+        extra={
+            "stage": "article",
+            "url": article.url,
+            "error_kind": exc.kind,
+            "retry_at": next_at.isoformat() if next_at else None,
+        },
+    )
+    with session_scope(app.engine) as s:
+        record_article_failure(
+            s,
+            article.id,
+            now=now,
+            kind=exc.kind,
+            message=str(exc),
+            status=exc.status if isinstance(exc, HTTPStatusError) else None,
+            next_check_at=next_at,
+        )
+
+
+async def _dispatch_alerts(app: App, fetcher: Fetcher, now: datetime) -> int:
+    from monitor.alerts.dispatch import dispatch_due
+
+    report = await dispatch_due(app.engine, app.settings, now=now, http=fetcher.client)
+    return int(getattr(report, "delivered", 0))
+
+
+def _interval(app: App, feed_name: str) -> timedelta:
+    for cfg in app.settings.feeds:
+        if cfg.name == feed_name:
+            return app.settings.feed_interval(cfg)
+    return app.settings.defaults.interval

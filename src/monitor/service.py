@@ -1,0 +1,128 @@
+"""The background service: APScheduler ticks that run :func:`monitor.pipeline.poll_once`.
+
+Which feeds and articles are due is decided by the database, not by the scheduler, so a restart
+resumes where the last process stopped. SIGTERM/SIGINT stop new ticks, let the pass in flight
+finish (each feed and article commits on its own), then close the client and the pool; work cut
+off by a hard kill is retried when its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.app import App
+from monitor.pipeline import Runtime, open_runtime, poll_once
+
+log = logging.getLogger(__name__)
+
+GRACE = 60.0
+
+
+async def run_service(
+    app: App,
+    *,
+    tick: timedelta,
+    workers: int | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until ``stop`` is set or SIGTERM/SIGINT arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    inflight: set[asyncio.Task[None]] = set()
+
+    async with open_runtime(app, workers=workers) as rt:
+
+        async def tick_job() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            inflight.add(task)
+            try:
+                await _one_tick(app, rt)
+            finally:
+                inflight.discard(task)
+
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            tick_job,
+            "interval",
+            seconds=tick.total_seconds(),
+            id="poll",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(tick.total_seconds()),
+        )
+        api_task = _start_api(app, stop)
+        scheduler.start()
+        log.info(
+            "service started",
+            extra={
+                "stage": "service",
+                "tick_s": tick.total_seconds(),
+                "feeds": len(app.settings.feeds),
+            },
+        )
+        await stop.wait()
+        log.info("stopping: waiting for the pass in flight", extra={"stage": "service"})
+        scheduler.shutdown(wait=False)
+        if inflight:
+            _done, pending = await asyncio.wait(set(inflight), timeout=GRACE)
+            for task in pending:
+                task.cancel()
+        if api_task is not None:
+            await api_task
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+    log.info("service stopped", extra={"stage": "service"})
+
+
+async def _one_tick(app: App, rt: Runtime) -> None:
+    try:
+        await poll_once(app, rt.fetcher, now=datetime.now(UTC), pool=rt.pool)
+    except Exception:
+        # A bug or a database outage must not kill the service: log it, try again next tick.
+        log.exception("poll pass failed", extra={"stage": "service"})
+
+
+def _start_api(app: App, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    if not app.settings.api.serve_with_run:
+        return None
+    import uvicorn
+
+    from monitor.api import create_app
+
+    class _Server(uvicorn.Server):
+        # The service owns SIGTERM/SIGINT; uvicorn must not replace our handlers.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    server = _Server(
+        uvicorn.Config(
+            create_app(app.engine, app.settings),
+            host=app.settings.api.host,
+            port=app.settings.api.port,
+            log_level="warning",
+        )
+    )
+
+    async def serve() -> None:
+        watcher = asyncio.create_task(stop.wait())
+        serving = asyncio.create_task(server.serve())
+        await asyncio.wait({watcher, serving}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await serving
+        watcher.cancel()
+
+    return asyncio.create_task(serve())

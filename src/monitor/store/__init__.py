@@ -1,0 +1,28 @@
+"""Store stage: the database engine (:mod:`.engine`) and the pipeline's records (:mod:`.feeds`,
+:mod:`.articles`)."""
+
+from __future__ import annotations
+
+from monitor.store.engine import (
+    ENV_MIGRATIONS,
+    alembic_config,
+    check_connection,
+    create_db_engine,
+    is_sqlite,
+    migrate,
+    migrations_dir,
+    normalize_url,
+    session_scope,
+)
+
+__all__ = [
+    "ENV_MIGRATIONS",
+    "alembic_config",
+    "check_connection",
+    "create_db_engine",
+    "is_sqlite",
+    "migrate",
+    "migrations_dir",
+    "normalize_url",
+    "session_scope",
+]

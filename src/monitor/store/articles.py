@@ -1,0 +1,185 @@
+"""Article rows and their append-only, content-addressed versions and observations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from monitor.extract import Extracted
+from monitor.facts import Finding, value_to_json
+from monitor.models import Article, ArticleVersion, Observation
+from monitor.store.engine import session_scope
+from monitor.store.feeds import LEASE
+
+
+@dataclass(frozen=True, slots=True)
+class DueArticle:
+    """A claimed article page to fetch, detached from any session."""
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    version_count: int
+    revisit_index: int
+    error_count: int
+    first_seen_at: datetime
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the text with white space folded: the identity of an article version."""
+    return hashlib.sha256(re.sub(r"\s+", " ", text).strip().encode("utf-8")).hexdigest()
+
+
+def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> list[DueArticle]:
+    """Claim articles whose first fetch or next revisit is due, under a lease."""
+    with session_scope(engine) as s:
+        stmt = (
+            select(Article)
+            .where(col(Article.next_check_at) <= now)
+            .where(sa.or_(col(Article.lease_until).is_(None), col(Article.lease_until) < now))
+            .order_by(col(Article.next_check_at), col(Article.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        out = []
+        for row in s.exec(stmt).all():
+            row.lease_until = now + LEASE
+            s.add(row)
+            assert row.id is not None and row.first_seen_at is not None
+            out.append(
+                DueArticle(
+                    id=row.id,
+                    url=row.url,
+                    etag=row.etag,
+                    last_modified=row.last_modified,
+                    version_count=row.version_count,
+                    revisit_index=row.revisit_index,
+                    error_count=row.error_count,
+                    first_seen_at=row.first_seen_at,
+                )
+            )
+        return out
+
+
+def save_version(
+    s: Session, article_id: int, extracted: Extracted, raw_html: bytes, *, now: datetime
+) -> ArticleVersion | None:
+    """Store a new version if the text differs from every earlier one; else return None."""
+    digest = content_hash(extracted.text)
+    exists = s.exec(
+        select(ArticleVersion.id).where(
+            ArticleVersion.article_id == article_id, ArticleVersion.content_hash == digest
+        )
+    ).first()
+    if exists is not None:
+        return None
+    number = (
+        s.exec(
+            select(func.max(ArticleVersion.number)).where(ArticleVersion.article_id == article_id)
+        ).one()
+        or 0
+    ) + 1
+    version = ArticleVersion(
+        article_id=article_id,
+        number=number,
+        content_hash=digest,
+        text=extracted.text,
+        title=extracted.title,
+        author=extracted.author,
+        language=extracted.language,
+        published_at=extracted.published,
+        modified_at=extracted.modified,
+        raw_html_z=zlib.compress(raw_html, 6),
+        fetched_at=now,
+    )
+    s.add(version)
+    article = s.get_one(Article, article_id)
+    article.version_count = number
+    article.title = extracted.title or article.title
+    article.author = extracted.author or article.author
+    article.language = extracted.language or article.language
+    # The feed's date is the publisher's claim for the listing; the page's own date wins when
+    # the feed gave none.
+    article.published_at = article.published_at or extracted.published
+    article.modified_at = extracted.modified or article.modified_at
+    s.add(article)
+    s.flush()
+    return version
+
+
+def save_observations(
+    s: Session, version: ArticleVersion, findings: Sequence[Finding], *, now: datetime
+) -> list[Observation]:
+    """Store the fact stage's findings as evidence rows of ``version``."""
+    assert version.id is not None
+    rows = [
+        Observation(
+            version_id=version.id,
+            fact=f.fact,
+            value_json=None if f.value is None else json.dumps(value_to_json(f.value)),
+            qualifier=f.qualifier,
+            term=f.term,
+            status=f.status,
+            mention=f.mention,
+            text=f.text,
+            sentence=f.sentence,
+            start=f.start,
+            end=f.end,
+            confidence=f.confidence,
+            created_at=now,
+        )
+        for f in findings
+    ]
+    s.add_all(rows)
+    s.flush()
+    return rows
+
+
+def record_article_checked(
+    s: Session,
+    article_id: int,
+    *,
+    now: datetime,
+    status: int,
+    etag: str | None,
+    last_modified: str | None,
+    next_check_at: datetime | None,
+) -> None:
+    """A fetch of the page that worked (new version, same text or 304)."""
+    row = s.get_one(Article, article_id)
+    row.last_checked_at, row.last_status = now, status
+    if status != 304:
+        row.etag, row.last_modified = etag, last_modified
+    row.revisit_index += 1
+    row.error_count, row.error_kind, row.error_message = 0, None, None
+    row.next_check_at, row.lease_until = next_check_at, None
+    s.add(row)
+
+
+def record_article_failure(
+    s: Session,
+    article_id: int,
+    *,
+    now: datetime,
+    kind: str,
+    message: str,
+    status: int | None,
+    next_check_at: datetime | None,
+) -> None:
+    """A failed fetch or extraction of the page; ``next_check_at=None`` gives up on it."""
+    row = s.get_one(Article, article_id)
+    row.last_checked_at, row.last_status = now, status
+    row.error_kind, row.error_message = kind, message
+    row.error_count += 1
+    row.next_check_at, row.lease_until = next_check_at, None
+    s.add(row)

@@ -1,0 +1,128 @@
+"""The database: engine construction, migrations and sessions.
+
+SQLite (the embedded default, WAL mode, foreign keys on) or PostgreSQL via
+``MONITOR_DATABASE_URL``. The schema is created and upgraded only by the Alembic migrations in
+``db/migrations`` (:func:`migrate`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from monitor.errors import StoreError
+
+ENV_MIGRATIONS = "MONITOR_MIGRATIONS"
+
+
+def normalize_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` / ``postgres://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_db_engine(url: str, *, base_dir: Path | None = None, **kwargs: Any) -> Engine:
+    """Build the one engine of the process; relative SQLite paths are taken from ``base_dir``."""
+    url = normalize_url(url)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+        rel = Path(url.removeprefix("sqlite:///"))
+        path = (base_dir or Path.cwd()) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling defers BEGIN; we issue it ourselves (see _sqlite_begin)
+    # so that SQLAlchemy's SAVEPOINTs and our write locks behave as documented.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Whether the engine talks to SQLite (no row locks: one writer at a time)."""
+    return engine.dialect.name == "sqlite"
+
+
+def migrations_dir() -> Path:
+    """Where the Alembic scripts live: ``db/migrations`` of the checkout, or $MONITOR_MIGRATIONS."""
+    env = os.environ.get(ENV_MIGRATIONS)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "db" / "migrations"
+
+
+def alembic_config(engine: Engine) -> Any:
+    """An Alembic config bound to ``engine`` (used by :func:`migrate` and the CLI)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision`` in one transaction per migration."""
+    from alembic import command
+
+    if not migrations_dir().is_dir():
+        raise StoreError(
+            f"store: migrations not found at {migrations_dir()}; set {ENV_MIGRATIONS} to the "
+            "db/migrations folder of the monitor checkout"
+        )
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except OperationalError as exc:
+        raise StoreError(f"store: cannot migrate {engine.url!r}: {exc.orig}") from exc
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise :class:`StoreError` with advice if the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except OperationalError as exc:
+        raise StoreError(
+            f"store: cannot connect to {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig}; check MONITOR_DATABASE_URL and that the server is running"
+        ) from exc
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any exception."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

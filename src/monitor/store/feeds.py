@@ -1,0 +1,191 @@
+"""Feed rows: configuration sync, due-work claims with a lease, and each check's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.config import FeedConfig
+from monitor.models import Article, Feed, FeedEntry
+from monitor.parse import Entry
+from monitor.store.engine import session_scope
+
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class DueFeed:
+    """A claimed feed: what the fetch needs, detached from any session."""
+
+    id: int
+    name: str
+    url: str
+    outlet: str | None
+    etag: str | None
+    last_modified: str | None
+    error_count: int
+
+
+def sync_feeds(engine: Engine, feeds: Sequence[FeedConfig], now: datetime) -> None:
+    """Make the feeds table follow the configuration; new feeds are due at once.
+
+    Feeds removed from the configuration are disabled, not deleted: their articles stay linked.
+    """
+    with session_scope(engine) as s:
+        rows = {f.name: f for f in s.exec(select(Feed)).all()}
+        for cfg in feeds:
+            row = rows.pop(cfg.name, None)
+            if row is None:
+                s.add(
+                    Feed(
+                        name=cfg.name,
+                        url=cfg.url,
+                        outlet=cfg.outlet or cfg.name,
+                        enabled=cfg.enabled,
+                        next_check_at=now,
+                    )
+                )
+                continue
+            if row.url != cfg.url:
+                row.url, row.etag, row.last_modified, row.next_check_at = cfg.url, None, None, now
+            row.outlet, row.enabled = cfg.outlet or cfg.name, cfg.enabled
+            s.add(row)
+        for gone in rows.values():
+            gone.enabled = False
+            s.add(gone)
+
+
+def claim_due_feeds(engine: Engine, now: datetime, *, limit: int = 500) -> list[DueFeed]:
+    """Claim enabled feeds whose ``next_check_at`` has passed, oldest first, under a lease.
+
+    On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED`` so that several workers never
+    take the same feed; a crashed worker's lease expires after :data:`LEASE`.
+    """
+    with session_scope(engine) as s:
+        stmt = (
+            select(Feed)
+            .where(Feed.enabled, col(Feed.next_check_at) <= now)
+            .where(sa.or_(col(Feed.lease_until).is_(None), col(Feed.lease_until) < now))
+            .order_by(col(Feed.next_check_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = s.exec(stmt).all()
+        out = []
+        for row in rows:
+            row.lease_until = now + LEASE
+            s.add(row)
+            assert row.id is not None
+            out.append(
+                DueFeed(
+                    id=row.id,
+                    name=row.name,
+                    url=row.url,
+                    outlet=row.outlet,
+                    etag=row.etag,
+                    last_modified=row.last_modified,
+                    error_count=row.error_count,
+                )
+            )
+        return out
+
+
+def record_feed_success(
+    s: Session,
+    feed_id: int,
+    *,
+    now: datetime,
+    next_check_at: datetime,
+    status: int,
+    etag: str | None,
+    last_modified: str | None,
+    outcome: str,
+) -> None:
+    """A check that worked (200 or 304): store validators and reset the error state."""
+    row = s.get_one(Feed, feed_id)
+    row.last_checked_at = row.last_success_at = now
+    row.last_status, row.last_outcome = status, outcome
+    row.etag = (etag or row.etag) if status == 304 else etag
+    row.last_modified = (last_modified or row.last_modified) if status == 304 else last_modified
+    row.error_count, row.error_kind, row.error_message = 0, None, None
+    row.next_check_at, row.lease_until = next_check_at, None
+    s.add(row)
+
+
+def record_feed_failure(
+    s: Session,
+    feed_id: int,
+    *,
+    now: datetime,
+    next_check_at: datetime,
+    kind: str,
+    message: str,
+    status: int | None = None,
+    count: bool = True,
+) -> int:
+    """A failed check: store the error on the feed's row; returns its consecutive error count.
+
+    ``count=False`` records a service-level failure (network down) without blaming the feed.
+    """
+    row = s.get_one(Feed, feed_id)
+    row.last_checked_at, row.last_status = now, status
+    row.last_outcome = "error" if count else "network_down"
+    row.error_kind, row.error_message = kind, message
+    if count:
+        row.error_count += 1
+        row.last_error_at = now
+    row.next_check_at, row.lease_until = next_check_at, None
+    s.add(row)
+    return row.error_count
+
+
+def link_entries(
+    s: Session, feed_id: int, entries: Sequence[Entry], *, outlet: str | None, now: datetime
+) -> list[int]:
+    """Store the feed's entries; returns the ids of articles seen for the first time.
+
+    An article listed by two feeds is stored once and linked to both.
+    """
+    known = set(s.exec(select(FeedEntry.entry_key).where(FeedEntry.feed_id == feed_id)).all())
+    fresh = [e for e in entries if e.key not in known]
+    if not fresh:
+        return []
+    urls = {e.url for e in fresh}
+    articles = {a.url: a for a in s.exec(select(Article).where(col(Article.url).in_(urls))).all()}
+    new_ids: list[int] = []
+    for entry in fresh:
+        article = articles.get(entry.url)
+        if article is None:
+            article = Article(
+                url=entry.url,
+                title=entry.title,
+                outlet=outlet,
+                published_at=entry.published,
+                first_seen_at=now,
+                next_check_at=now,
+            )
+            s.add(article)
+            s.flush()
+            articles[entry.url] = article
+            assert article.id is not None
+            new_ids.append(article.id)
+        assert article.id is not None
+        s.add(
+            FeedEntry(
+                feed_id=feed_id,
+                article_id=article.id,
+                entry_key=entry.key,
+                title=entry.title,
+                published_at=entry.published,
+                first_seen_at=now,
+            )
+        )
+    feed = s.get_one(Feed, feed_id)
+    feed.entries_seen += len(fresh)
+    s.add(feed)
+    return new_ids
