@@ -27,6 +27,7 @@ _EXTENSIONS = (
     "monitor.query_cli",
     "monitor.alerts.cli",
     "monitor.backtest",
+    "monitor.demo",
     "monitor.api",
 )
 

@@ -148,18 +148,33 @@ async def refresh_articles(
     report: PollReport,
     progress: Progress | None = None,
 ) -> None:
-    """Fetch every due article page; a new text becomes a version read by the fact stage."""
+    """Fetch and extract every due page concurrently, then store and decide in publication order.
+
+    Deciding in order matters: a backlog of a feed's older items must read as history, not as
+    a string of changes.
+    """
     articles = claim_due_articles(app.engine, now)
     done = 0
 
-    async def one(article: DueArticle) -> None:
+    async def one(article: DueArticle) -> tuple[DueArticle, Fetched | FetchError | ExtractError]:
         nonlocal done
-        await _refresh_article(app, fetcher, pool, article, now, rng, report)
+        try:
+            outcome: Fetched | FetchError | ExtractError = await _fetch_page(fetcher, pool, article)
+        except (FetchError, ExtractError) as exc:
+            outcome = exc
         done += 1
         if progress is not None:
             progress(done, len(articles))
+        return article, outcome
 
-    await asyncio.gather(*(one(a) for a in articles))
+    outcomes = await asyncio.gather(*(one(a) for a in articles))
+    outcomes.sort(key=lambda pair: (pair[0].published_at or pair[0].first_seen_at, pair[0].id))
+    for article, outcome in outcomes:
+        report.articles_checked += 1
+        if isinstance(outcome, FetchError | ExtractError):
+            _article_failed(app, article, outcome, now, rng, report)
+        else:
+            _store_page(app, article, outcome, now, report)
 
 
 async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchError:
@@ -329,39 +344,41 @@ def _feed_failed(
         )
 
 
-async def _refresh_article(
-    app: App,
-    fetcher: Fetcher,
-    pool: Executor | None,
-    article: DueArticle,
-    now: datetime,
-    rng: random.Random,
-    report: PollReport,
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched page and its extracted article (None when the server said 304)."""
+
+    result: FetchResult
+    extracted: Extracted | None
+
+
+async def _fetch_page(fetcher: Fetcher, pool: Executor | None, article: DueArticle) -> Fetched:
+    result = await fetcher.fetch(
+        article.url, etag=article.etag, last_modified=article.last_modified, page=True
+    )
+    log.info(
+        "page fetched",
+        extra={
+            "stage": "fetch",
+            "url": article.url,
+            "status": result.status,
+            "bytes": len(result.content),
+            "duration_ms": round(result.duration_ms, 1),
+        },
+    )
+    return Fetched(result, None if result.not_modified else await _extract(pool, result))
+
+
+def _store_page(
+    app: App, article: DueArticle, fetched: Fetched, now: datetime, report: PollReport
 ) -> None:
-    report.articles_checked += 1
+    """Store a new version (if the text changed), its observations and the decisions on them."""
     revisit = app.settings.defaults.revisit
     next_at = schedule.next_revisit(article.first_seen_at, article.revisit_index + 1, revisit)
-    try:
-        result = await fetcher.fetch(
-            article.url, etag=article.etag, last_modified=article.last_modified, page=True
-        )
-        log.info(
-            "page fetched",
-            extra={
-                "stage": "fetch",
-                "url": article.url,
-                "status": result.status,
-                "bytes": len(result.content),
-                "duration_ms": round(result.duration_ms, 1),
-            },
-        )
-        extracted = None if result.not_modified else await _extract(pool, result)
-    except (FetchError, ExtractError) as exc:
-        _article_failed(app, article, exc, now, rng, report)
-        return
+    result = fetched.result
     with session_scope(app.engine) as s:
-        if extracted is not None:
-            version = save_version(s, article.id, extracted, result.content, now=now)
+        if fetched.extracted is not None:
+            version = save_version(s, article.id, fetched.extracted, result.content, now=now)
             if version is not None:
                 report.versions_new += 1
                 findings = find_facts(version.text, app.settings.facts)
@@ -440,8 +457,7 @@ def _article_failed(
 async def _dispatch_alerts(app: App, fetcher: Fetcher, now: datetime) -> int:
     from monitor.alerts.dispatch import dispatch_due
 
-    report = await dispatch_due(app.engine, app.settings, now=now, http=fetcher.client)
-    return int(getattr(report, "delivered", 0))
+    return await dispatch_due(app.engine, app.settings, now=now, http=fetcher.client)
 
 
 def _interval(app: App, feed_name: str) -> timedelta:

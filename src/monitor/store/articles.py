@@ -33,6 +33,7 @@ class DueArticle:
     revisit_index: int
     error_count: int
     first_seen_at: datetime
+    published_at: datetime | None = None
 
 
 def content_hash(text: str) -> str:
@@ -66,6 +67,7 @@ def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> li
                     revisit_index=row.revisit_index,
                     error_count=row.error_count,
                     first_seen_at=row.first_seen_at,
+                    published_at=row.published_at,
                 )
             )
         return out
