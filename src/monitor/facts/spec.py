@@ -1,44 +1,121 @@
-"""Fact definitions as written under ``facts:`` in ``feeds.yaml``.
+"""The fact language: what users write under ``facts:`` in ``feeds.yaml``.
 
-PLACEHOLDER written by the skeleton; the fact-stage owner replaces it with the full fact language.
+Everything story-specific lives here (unit nouns, subjects, cues, exclusions, country names,
+term phrases); the code only knows English in general (numbers, hedges, negations, tense cues).
+Phrases are case-insensitive and match whole words; a phrase starting with ``re:`` is a regular
+expression. Unit nouns match their plural/singular too.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FACT_ID = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
+Status = Literal["present", "absent", "removed", "proposed", "disputed"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class NumericFactSpec(_Strict):
-    """A fact whose value is a number (``count`` or ``quantity``)."""
+def _check_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    for p in phrases:
+        if not p.strip():
+            raise ValueError("empty phrase; remove it")
+        if p.startswith("re:"):
+            try:
+                re.compile(p[3:])
+            except re.error as exc:
+                raise ValueError(f"{p!r} is not a valid regular expression: {exc}") from exc
+    return phrases
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+
+class QualifierSpec(_Strict):
+    """Values to key a fact by (e.g. the contributing country), each with the words naming it."""
+
+    kind: str = "country"
+    names: tuple[tuple[str, tuple[str, ...]], ...] = Field(min_length=1)
+
+    @field_validator("names", mode="before")
+    @classmethod
+    def _pairs(cls, v: object) -> object:
+        # Written as a mapping {canonical name: [words naming it]}; kept as pairs (hashable).
+        if isinstance(v, dict):
+            return tuple(
+                (str(k), tuple(w or ()) if not isinstance(w, str) else (w,)) for k, w in v.items()
+            )
+        return v
+
+    @field_validator("names")
+    @classmethod
+    def _phrases(
+        cls, v: tuple[tuple[str, tuple[str, ...]], ...]
+    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        for _name, phrases in v:
+            _check_phrases(phrases)
+        return v
+
+
+class NumericFactSpec(_Strict):
+    """A fact whose value is a number: a ``count`` of things or a ``quantity`` of people/items."""
+
+    id: str = Field(pattern=FACT_ID)
     label: str = ""
     kind: Literal["count", "quantity"]
     units: tuple[str, ...] = Field(min_length=1)
     subjects: tuple[str, ...] = ()
+    cues: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    qualifier: QualifierSpec | None = None
+    overrides: tuple[str, ...] = ()
+    min_value: int = Field(default=1, ge=0)
+    max_value: int = Field(default=10_000_000, ge=1)
+
+    @field_validator("units", "subjects", "cues", "exclusions")
+    @classmethod
+    def _phrases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(v)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumericFactSpec:
+        if self.min_value > self.max_value:
+            raise ValueError(f"min_value {self.min_value} is above max_value {self.max_value}")
+        return self
 
 
 class TermSpec(_Strict):
-    """One named term of a ``terms`` fact."""
+    """One named term of a ``terms`` fact: the phrases that state it."""
 
-    id: str
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = ""
     phrases: tuple[str, ...] = Field(min_length=1)
+    default_status: Status = "present"
+
+    @field_validator("phrases")
+    @classmethod
+    def _phrases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(v)
 
 
 class TermsFactSpec(_Strict):
-    """A fact whose value is a set of terms, each with a status."""
+    """A fact whose value is a set of terms, each present/absent/removed/proposed/disputed."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+    id: str = Field(pattern=FACT_ID)
     label: str = ""
     kind: Literal["terms"]
     terms: tuple[TermSpec, ...] = Field(min_length=1)
+    subjects: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_terms(self) -> TermsFactSpec:
+        ids = [t.id for t in self.terms]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate term ids {dupes}; each term must appear once")
+        return self
 
 
 FactSpec = Annotated[NumericFactSpec | TermsFactSpec, Field(discriminator="kind")]

@@ -1,0 +1,154 @@
+"""The fact history in the database: versions, evidence, changes and disputes (both back-ends)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from monitor.config import Settings
+from monitor.history import record_observations
+from monitor.models import Article, ArticleVersion, Change, FactEvidence, FactVersion, Observation
+
+T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
+SETTINGS = Settings()
+
+
+def report(
+    engine: Engine,
+    n: int,
+    outlet: str,
+    day: float | None,
+    *mentions: tuple[Any, str],
+    fact: str = "coalition.countries",
+    term: str | None = None,
+) -> list[Change]:
+    """Store article ``n`` from ``outlet`` stating each (value, mention) and decide on it."""
+    published = None if day is None else T0 + timedelta(days=day)
+    now = (published or T0 + timedelta(days=400)) + timedelta(minutes=5)
+    text = f"Article {n} by {outlet}: " + " ".join(f"word{n}x{i}" for i in range(50))
+    with Session(engine) as s:
+        article = Article(
+            url=f"https://{outlet}.example/{n}",
+            outlet=outlet,
+            published_at=published,
+            first_seen_at=now,
+        )
+        s.add(article)
+        s.flush()
+        assert article.id is not None
+        version = ArticleVersion(
+            article_id=article.id, number=1, content_hash=f"{n:064d}", text=text, fetched_at=now
+        )
+        s.add(version)
+        s.flush()
+        assert version.id is not None
+        observations = []
+        for value, mention in mentions:
+            obs = Observation(
+                version_id=version.id,
+                fact=fact,
+                term=term,
+                status=value if term else None,
+                value_json=None if term else json.dumps(value),
+                mention=mention,
+                text=f"{value} countries",
+                sentence=f"Officials said {value} countries took part.",
+                start=0,
+                end=10,
+                created_at=now,
+            )
+            s.add(obs)
+            observations.append(obs)
+        s.flush()
+        changes = record_observations(
+            s,
+            article=article,
+            version=version,
+            observations=observations,
+            settings=SETTINGS,
+            now=now,
+        )
+        s.commit()
+        return [Change(**c.model_dump()) for c in changes]
+
+
+def versions(engine: Engine) -> list[tuple[str, str, str, int]]:
+    with Session(engine) as s:
+        rows = s.exec(select(FactVersion).order_by(FactVersion.id)).all()
+        return [(r.value_json, r.state, r.status, r.sources) for r in rows]
+
+
+def test_first_change_confirmation_and_evidence(engine: Engine) -> None:
+    (first,) = report(engine, 1, "alpha", 0, (31, "current"))
+    assert (first.kind, first.old_json, first.new_json, first.alert) == ("first", None, "31", True)
+    (change,) = report(engine, 2, "beta", 10, (35, "current"), (31, "historical"))
+    assert (change.kind, change.old_json, change.new_json, change.alert) == (
+        "change",
+        "31",
+        "35",
+        True,
+    )
+    (confirmed,) = report(engine, 3, "gamma", 11, (35, "current"))
+    assert confirmed.kind == "confirmed"
+    assert versions(engine) == [
+        ("31", "superseded", "unconfirmed", 1),
+        ("35", "current", "confirmed", 2),
+    ]
+    with Session(engine) as s:
+        current = s.exec(select(FactVersion).where(FactVersion.state == "current")).one()
+        assert current.valid_from == T0 + timedelta(days=10)
+        evidence = s.exec(
+            select(FactEvidence).where(FactEvidence.fact_version_id == current.id)
+        ).all()
+        assert sorted(e.outlet for e in evidence) == ["beta", "gamma"]
+        old = s.exec(select(FactVersion).where(FactVersion.state == "superseded")).one()
+        assert old.valid_until == T0 + timedelta(days=10)
+
+
+def test_confirmed_status_is_recorded_once(engine: Engine) -> None:
+    report(engine, 1, "alpha", 0, (26, "current"))
+    (confirmed,) = report(engine, 2, "beta", 1, (26, "current"))
+    assert (confirmed.kind, confirmed.alert) == ("confirmed", False)
+    assert report(engine, 3, "gamma", 2, (26, "current")) == []
+
+
+def test_conflict_keeps_both_claims_and_resolution_clears_it(engine: Engine) -> None:
+    report(engine, 1, "alpha", 0, ([25000, 30000], "current"), fact="force.troops")
+    (conflict,) = report(engine, 2, "beta", 0.2, ([15000, 20000], "current"), fact="force.troops")
+    assert (conflict.kind, conflict.alert) == ("conflict", False)
+    states = {v: st for v, st, _, _ in versions(engine)}
+    assert states == {"[25000, 30000]": "current", "[15000, 20000]": "disputed"}
+    (resolved,) = report(engine, 3, "gamma", 5, ([25000, 30000], "current"), fact="force.troops")
+    assert (resolved.kind, resolved.alert) == ("resolved", False)
+    states = {v: st for v, st, _, _ in versions(engine)}
+    assert states["[15000, 20000]"] == "rejected"
+
+
+def test_historical_and_denied_mentions_never_set_a_value(engine: Engine) -> None:
+    assert report(engine, 1, "alpha", 0, (16, "historical"), (20, "denied")) == []
+    assert versions(engine) == []
+
+
+def test_terms_and_backfill(engine: Engine) -> None:
+    (first,) = report(
+        engine, 1, "alpha", 30, ("removed", "current"), fact="guarantee.terms", term="us_backstop"
+    )
+    assert (first.kind, first.term, first.new_json) == ("first", "us_backstop", '"removed"')
+    (old,) = report(
+        engine, 2, "beta", 1, ("proposed", "current"), fact="guarantee.terms", term="us_backstop"
+    )
+    assert (old.kind, old.alert) == ("backfill", False)
+    assert {st for _, st, _, _ in versions(engine)} == {"current", "history"}
+
+
+def test_undated_article_cannot_change(engine: Engine) -> None:
+    report(engine, 1, "alpha", 0, (35, "current"))
+    (conflict,) = report(engine, 2, "beta", None, (26, "current"))
+    assert (conflict.kind, conflict.alert) == ("conflict", False)
+    with Session(engine) as s:
+        current = s.exec(select(FactVersion).where(FactVersion.state == "current")).one()
+        assert current.value_json == "35"
