@@ -72,8 +72,11 @@ def report(
             settings=SETTINGS,
             now=now,
         )
+        # Detached copies taken before the commit: commit expires the ORM rows, and
+        # model_dump() reads the instance dict without reloading expired attributes.
+        copies = [Change(**c.model_dump()) for c in changes]
         s.commit()
-        return [Change(**c.model_dump()) for c in changes]
+        return copies
 
 
 def versions(engine: Engine) -> list[tuple[str, str, str, int]]:
