@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,16 @@ PG_URL = os.environ.get("MONITOR_TEST_PG_URL", "postgresql+psycopg://postgres@12
 def pytest_configure(config: pytest.Config) -> None:
     if not SHARED.is_dir():
         raise pytest.UsageError(f"shared corpora not found at {SHARED}; clone beside ../shared")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """A test that runs ``monitor.cli.main`` installs a handler on capsys's stream; undo it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

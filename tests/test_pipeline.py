@@ -184,8 +184,8 @@ def test_network_down_is_one_service_error(
     assert code == 1
     err = capsys.readouterr().err
     errors = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    assert [e["msg"] for e in errors if e["level"] == "ERROR"] == [
-        next(e["msg"] for e in errors if "network" in e["msg"] and e["level"] == "ERROR")
+    assert [e["msg"] for e in errors if e["level"] == "error"] == [
+        next(e["msg"] for e in errors if "network" in e["msg"] and e["level"] == "error")
     ]
     app = open_test_app(config)
     try:
