@@ -212,12 +212,13 @@ def _apply(
     if kind in ("first", "change", "refinement"):
         if current is not None:
             current.state, current.valid_until = "superseded", published or now
+            current.superseded_at = now
             s.add(current)
         for row in rows.get("disputed", []):
             if kind == "change" and decode(row.value_json) == decision.new:
                 target = row
             else:
-                row.state = "rejected"
+                row.state, row.superseded_at = "rejected", now
             s.add(row)
         if target is None:
             target = _new_version(s, key, decision.new, "current", published, now)
@@ -228,7 +229,7 @@ def _apply(
         target = current
         if kind == "resolved":
             for row in rows.get("disputed", []):
-                row.state = "rejected"
+                row.state, row.superseded_at = "rejected", now
                 s.add(row)
     elif kind == "conflict":
         target = next(
@@ -313,6 +314,8 @@ def _add_evidence(
     row.last_seen_at = now
     row.sources = distinct_sources(_claim(s, row).support, cfg)
     row.status = "confirmed" if row.sources >= cfg.min_sources else "unconfirmed"
+    if row.status == "confirmed":
+        row.confirmed_at = row.confirmed_at or now
     s.add(row)
     s.flush()
 

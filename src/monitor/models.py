@@ -168,6 +168,10 @@ class FactVersion(SQLModel, table=True):
     first_seen_at: datetime | None = _ts(nullable=False)
     last_seen_at: datetime | None = _ts()
     sources: int = 0
+    # Monitor times, so queries can say what was believed at any moment (``--as-of``):
+    # when the version stopped being current or disputed, and when it became confirmed.
+    superseded_at: datetime | None = _ts()
+    confirmed_at: datetime | None = _ts()
 
 
 class FactEvidence(SQLModel, table=True):

@@ -68,6 +68,8 @@ def upgrade() -> None:
         sa.Column("first_seen_at", monitor.models.UTCDateTime(), nullable=False),
         sa.Column("last_seen_at", monitor.models.UTCDateTime(), nullable=True),
         sa.Column("sources", sa.Integer(), nullable=False),
+        sa.Column("superseded_at", monitor.models.UTCDateTime(), nullable=True),
+        sa.Column("confirmed_at", monitor.models.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("fact_versions", schema=None) as batch_op:
