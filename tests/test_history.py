@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor.config import Settings
+from monitor.config import HistoryConfig, Settings
 from monitor.history import record_observations
 from monitor.models import Article, ArticleVersion, Change, FactEvidence, FactVersion, Observation
 
@@ -25,11 +25,13 @@ def report(
     *mentions: tuple[Any, str],
     fact: str = "coalition.countries",
     term: str | None = None,
+    text: str | None = None,
+    settings: Settings = SETTINGS,
 ) -> list[Change]:
     """Store article ``n`` from ``outlet`` stating each (value, mention) and decide on it."""
     published = None if day is None else T0 + timedelta(days=day)
     now = (published or T0 + timedelta(days=400)) + timedelta(minutes=5)
-    text = f"Article {n} by {outlet}: " + " ".join(f"word{n}x{i}" for i in range(50))
+    text = text or f"Article {n} by {outlet}: " + " ".join(f"word{n}x{i}" for i in range(50))
     with Session(engine) as s:
         article = Article(
             url=f"https://{outlet}.example/{n}",
@@ -69,7 +71,7 @@ def report(
             article=article,
             version=version,
             observations=observations,
-            settings=SETTINGS,
+            settings=settings,
             now=now,
         )
         # Detached copies taken before the commit: commit expires the ORM rows, and
@@ -155,3 +157,86 @@ def test_undated_article_cannot_change(engine: Engine) -> None:
     with Session(engine) as s:
         current = s.exec(select(FactVersion).where(FactVersion.state == "current")).one()
         assert current.value_json == "35"
+
+
+WIRE = "Leaders of 35 countries met in Paris on Thursday. " + " ".join(
+    f"wire{i}" for i in range(200)
+)
+
+
+def test_wire_copy_republished_by_two_outlets_counts_once(engine: Engine) -> None:
+    report(engine, 1, "alpha", 0, (35, "current"), text=WIRE)
+    assert report(engine, 2, "beta", 0.1, (35, "current"), text=WIRE + " Read more.") == []
+    assert versions(engine) == [("35", "current", "unconfirmed", 1)]
+    (confirmed,) = report(engine, 3, "gamma", 0.2, (35, "current"))
+    assert confirmed.kind == "confirmed"
+    assert versions(engine) == [("35", "current", "confirmed", 2)]
+
+
+def test_min_sources_is_configurable(engine: Engine) -> None:
+    three = Settings(history=HistoryConfig(min_sources=3))
+    report(engine, 1, "alpha", 0, (35, "current"), settings=three)
+    assert report(engine, 2, "beta", 1, (35, "current"), settings=three) == []
+    assert versions(engine) == [("35", "current", "unconfirmed", 2)]
+    (confirmed,) = report(engine, 3, "gamma", 2, (35, "current"), settings=three)
+    assert confirmed.kind == "confirmed"
+
+
+def test_flip_flop_alerts_once_and_keeps_both_claims(engine: Engine) -> None:
+    fact = "ukraine.army_cap"
+    report(engine, 1, "alpha", 0, (600000, "current"), fact=fact)
+    (change,) = report(engine, 2, "beta", 4, (800000, "current"), (600000, "historical"), fact=fact)
+    assert (change.kind, change.alert) == ("change", True)
+    (back,) = report(engine, 3, "gamma", 4.1, (600000, "current"), fact=fact)
+    assert (back.kind, back.alert) == ("conflict", False)
+    states = {v: st for v, st, _, _ in versions(engine)}
+    assert states == {"600000": "disputed", "800000": "current"}
+    (settled,) = report(engine, 4, "delta", 20, (800000, "current"), fact=fact)
+    assert (settled.kind, settled.alert) == ("resolved", False)
+    with Session(engine) as s:
+        alerts = s.exec(select(Change).where(Change.alert == True)).all()  # noqa: E712
+        assert [(c.kind, c.new_json) for c in alerts] == [("first", "600000"), ("change", "800000")]
+        current = s.exec(select(FactVersion).where(FactVersion.state == "current")).one()
+        assert (current.value_json, current.status) == ("800000", "confirmed")
+
+
+def test_material_thresholds(engine: Engine) -> None:
+    loose = Settings(history=HistoryConfig(material_abs=500, material_rel=0.1))
+    fact = "force.troops"
+    report(engine, 1, "alpha", 0, (25000, "current"), fact=fact, settings=loose)
+    # 400 apart: under the absolute threshold, so a second source confirming 25,000.
+    kinds = [
+        c.kind for c in report(engine, 2, "beta", 30, (25400, "current"), fact=fact, settings=loose)
+    ]
+    assert kinds == ["confirmed"]
+    # 2,000 apart: over 500 but under 10 %, not material either.
+    assert report(engine, 3, "gamma", 31, (27000, "current"), fact=fact, settings=loose) == []
+    assert [v for v, st, _, _ in versions(engine) if st == "current"] == ["25000"]
+    (change,) = report(engine, 4, "delta", 60, (40000, "current"), fact=fact, settings=loose)
+    assert (change.kind, change.old_json, change.new_json) == ("change", "25000", "40000")
+
+
+def test_term_set_changes(engine: Engine) -> None:
+    def term(n: int, outlet: str, day: float, status: str) -> list[Change]:
+        return report(
+            engine, n, outlet, day, (status, "current"), fact="guarantee.terms", term="article5"
+        )
+
+    assert [c.kind for c in term(1, "alpha", 0, "proposed")] == ["first"]
+    (removed,) = term(2, "beta", 30, "removed")
+    assert (removed.kind, removed.old_json, removed.new_json) == (
+        "change",
+        '"proposed"',
+        '"removed"',
+    )
+    # "absent" and "removed" are one state: no change, a second source confirms it.
+    assert [c.kind for c in term(3, "gamma", 31, "absent")] == ["confirmed"]
+    (disputed,) = term(4, "delta", 60, "disputed")
+    assert (disputed.kind, disputed.new_json, disputed.alert) == ("change", '"disputed"', True)
+    with Session(engine) as s:
+        rows = s.exec(select(FactVersion).order_by(FactVersion.id)).all()
+        assert [(r.term, r.value_json, r.state) for r in rows] == [
+            ("article5", '"proposed"', "superseded"),
+            ("article5", '"removed"', "superseded"),
+            ("article5", '"disputed"', "current"),
+        ]
