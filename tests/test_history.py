@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.config import HistoryConfig, Settings
 from monitor.history import record_observations
+from monitor.logs import JsonFormatter, TextFormatter
 from monitor.models import Article, ArticleVersion, Change, FactEvidence, FactVersion, Observation
 
 T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
@@ -240,3 +243,23 @@ def test_term_set_changes(engine: Engine) -> None:
             ("article5", '"removed"', "superseded"),
             ("article5", '"disputed"', "current"),
         ]
+
+
+def test_each_decision_is_logged_with_stable_keys(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="monitor.history")
+    report(engine, 1, "alpha", 0, ((31, None), "current"))
+    (record,) = [r for r in caplog.records if r.name == "monitor.history"]
+    fields = {k: getattr(record, k) for k in ("stage", "fact", "kind", "article_id", "reason")}
+    assert fields == {
+        "stage": "changes",
+        "fact": "coalition.countries",
+        "kind": "first",
+        "article_id": 1,
+        "reason": "",
+    }
+    # Both of the CLI's formatters render it (a range value is a tuple argument).
+    assert record.getMessage() == "fact decision: first None -> (31, None)"
+    assert json.loads(JsonFormatter().format(record))["kind"] == "first"
+    assert "kind=first" in TextFormatter().format(record)
