@@ -125,11 +125,14 @@ class FetchLimits(_Strict):
         return v
 
 
+_CHANNEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
 class EmailChannel(_Strict):
-    """Alerts by email over SMTP."""
+    """Alerts by email over SMTP (``security``: STARTTLS, implicit TLS, or none)."""
 
     kind: Literal["email"]
-    name: str
+    name: str = Field(min_length=1, pattern=_CHANNEL_NAME)
     host: str
     port: int = 587
     security: Literal["starttls", "tls", "none"] = "starttls"
@@ -139,28 +142,62 @@ class EmailChannel(_Strict):
     to: tuple[str, ...] = Field(min_length=1)
     timeout: Duration = timedelta(seconds=20)
 
+    @field_validator("sender", "to")
+    @classmethod
+    def _addresses(cls, v: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        for address in (v,) if isinstance(v, str) else v:
+            if not re.match(r"^[^@\s<>]+@[^@\s<>]+$", address):
+                raise ValueError(f"{address!r} is not an email address; write e.g. ops@example.org")
+        return v
+
 
 class WebhookChannel(_Strict):
     """Alerts as signed JSON POSTs."""
 
     kind: Literal["webhook"]
-    name: str
+    name: str = Field(min_length=1, pattern=_CHANNEL_NAME)
     url: str
     secret: SecretStr
     timeout: Duration = timedelta(seconds=10)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(
+                f"{v!r} is not an http(s) URL; write e.g. https://hooks.example/monitor"
+            )
+        return v
+
+    @field_validator("secret")
+    @classmethod
+    def _long_secret(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 16:
+            raise ValueError(
+                "the signing secret must be at least 16 characters (e.g. 32 random bytes, hex)"
+            )
+        return v
 
 
 Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="kind")]
 
 
 class AlertRule(_Strict):
-    """Which fact changes go to which channels."""
+    """Which fact changes go to which channels (see ``monitor.alerts.rules``).
 
-    facts: tuple[str, ...] = ("*",)
+    ``min_severity``: ``change`` (what the change stage judged alert-worthy), ``conflict`` (also
+    disputes) or ``info`` (every recorded decision). ``min_delta``/``min_delta_rel``: a numeric
+    change smaller than this (absolute / relative) does not fire. ``digest``: hold matching
+    alerts this long and send them as one message.
+    """
+
+    facts: tuple[str, ...] = Field(default=("*",), min_length=1)
     channels: tuple[str, ...] = Field(min_length=1)
     min_severity: Literal["info", "change", "conflict"] = "change"
     include_first: bool = True
     include_refinements: bool = False
+    min_delta: float = Field(default=0, ge=0)
+    min_delta_rel: float = Field(default=0, ge=0)
     digest: Duration = timedelta(0)
 
 
@@ -170,10 +207,16 @@ class AlertsConfig(_Strict):
     channels: tuple[Channel, ...] = ()
     rules: tuple[AlertRule, ...] = ()
     max_attempts: int = Field(default=8, ge=1)
+    min_backoff: Duration = timedelta(seconds=30)
     max_backoff: Duration = timedelta(hours=1)
 
     @model_validator(mode="after")
     def _known_channels(self) -> AlertsConfig:
+        if self.min_backoff < timedelta(seconds=1) or self.max_backoff < self.min_backoff:
+            raise ValueError(
+                "min_backoff must be at least 1s and max_backoff at least min_backoff "
+                f"(got {self.min_backoff} and {self.max_backoff})"
+            )
         names = [c.name for c in self.channels]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:

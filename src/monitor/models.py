@@ -223,6 +223,7 @@ class Alert(SQLModel, table=True):
     created_at: datetime | None = _ts(nullable=False)
     delivered_at: datetime | None = _ts()
     lease_until: datetime | None = _ts()
+    digest_of: int | None = Field(default=None, foreign_key="alerts.id", index=True)
 
 
 class AlertAttempt(SQLModel, table=True):

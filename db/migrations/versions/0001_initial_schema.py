@@ -254,15 +254,21 @@ def upgrade() -> None:
         sa.Column("created_at", monitor.models.UTCDateTime(), nullable=False),
         sa.Column("delivered_at", monitor.models.UTCDateTime(), nullable=True),
         sa.Column("lease_until", monitor.models.UTCDateTime(), nullable=True),
+        sa.Column("digest_of", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["change_id"],
             ["changes.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["digest_of"],
+            ["alerts.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("idempotency_key"),
     )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alerts_change_id"), ["change_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_alerts_digest_of"), ["digest_of"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_alerts_next_attempt_at"), ["next_attempt_at"], unique=False
         )
@@ -297,6 +303,7 @@ def downgrade() -> None:
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alerts_state"))
         batch_op.drop_index(batch_op.f("ix_alerts_next_attempt_at"))
+        batch_op.drop_index(batch_op.f("ix_alerts_digest_of"))
         batch_op.drop_index(batch_op.f("ix_alerts_change_id"))
 
     op.drop_table("alerts")
