@@ -48,6 +48,7 @@ from monitor.store.feeds import (
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+BATCH = 200
 
 
 @dataclass
@@ -129,13 +130,16 @@ async def refresh_feeds(
 ) -> None:
     """Fetch every due feed, store its new entries as articles due for their first fetch."""
     sync_feeds(app.engine, app.settings.feeds, now)
-    feeds = claim_due_feeds(app.engine, now)
-    outcomes = await asyncio.gather(*(_fetch_feed(fetcher, f) for f in feeds))
-    if _network_down(outcomes):
-        _record_network_down(app, feeds, outcomes, now, report)
-        return
-    for feed, outcome in zip(feeds, outcomes, strict=True):
-        _record_feed(app, feed, outcome, now, rng, report)
+    # Bounded batches keep memory flat; a short batch means nothing else was due.
+    full = True
+    while full and (feeds := claim_due_feeds(app.engine, now, limit=BATCH)):
+        full = len(feeds) == BATCH
+        outcomes = await asyncio.gather(*(_fetch_feed(fetcher, f) for f in feeds))
+        if _network_down(outcomes):
+            _record_network_down(app, feeds, outcomes, now, report)
+            return
+        for feed, outcome in zip(feeds, outcomes, strict=True):
+            _record_feed(app, feed, outcome, now, rng, report)
 
 
 async def refresh_articles(
@@ -153,7 +157,22 @@ async def refresh_articles(
     Deciding in order matters: a backlog of a feed's older items must read as history, not as
     a string of changes.
     """
-    articles = claim_due_articles(app.engine, now)
+    full = True
+    while full and (articles := claim_due_articles(app.engine, now, limit=BATCH)):
+        full = len(articles) == BATCH
+        await _refresh_batch(app, fetcher, articles, now, pool, rng, report, progress)
+
+
+async def _refresh_batch(
+    app: App,
+    fetcher: Fetcher,
+    articles: list[DueArticle],
+    now: datetime,
+    pool: Executor | None,
+    rng: random.Random,
+    report: PollReport,
+    progress: Progress | None,
+) -> None:
     done = 0
 
     async def one(article: DueArticle) -> tuple[DueArticle, Fetched | FetchError | ExtractError]:
@@ -300,7 +319,7 @@ def _record_feed(
             status=outcome.status,
             etag=outcome.etag,
             last_modified=outcome.last_modified,
-            outcome="ok",
+            outcome="ok" if parsed.entries else "empty",
         )
     report.articles_new += len(new_ids)
 
