@@ -96,7 +96,7 @@ def app(srv: LocalServer, db_url: str, tmp_path: Path) -> Iterator[App]:
         content_type="application/rss+xml",
     )
     srv.routes["/a1"] = Route(body=page("Paris talks", PARAS))
-    srv.routes["/a2"] = Route(body=page("Pledges", PARAS[1:] + ["A second story about pledges."]))
+    srv.routes["/a2"] = Route(body=page("Pledges", [*PARAS[1:], "A second story about pledges."]))
     config = write_config(
         tmp_path, db_url, [{"name": "wire", "url": srv.url("/feed.xml"), "outlet": "Wire"}]
     )

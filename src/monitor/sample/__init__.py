@@ -120,9 +120,7 @@ class SampleServer:
         outlet = next((o for o in self.corpus.outlets if parts and o.id == parts[0]), None)
         if outlet is None or len(parts) != 2:
             return 404, "text/plain", b"not found"
-        visible = [
-            s for s in self.corpus.stories if s.outlet == outlet.id and s.published <= now
-        ]
+        visible = [s for s in self.corpus.stories if s.outlet == outlet.id and s.published <= now]
         if parts[1] == "feed.xml":
             render = _atom if outlet.format == "atom" else _rss
             return 200, "application/xml; charset=utf-8", render(self, outlet, visible)
