@@ -1,10 +1,399 @@
-"""PLACEHOLDER: sub-commands of this module are not written yet."""
+"""The read-only HTTP API (FastAPI) and ``monitor serve``.
+
+Every endpoint but ``/health`` needs ``Authorization: Bearer TOKEN`` with one of ``api.tokens``
+(compared in constant time). ``/changes.atom`` also takes ``?token=`` because feed readers cannot
+set headers. Without configured tokens the API is open, so it refuses to bind to anything but a
+loopback address. Only GET routes exist, so any other method gets 405.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import hmac
+import ipaddress
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from monitor import __version__, query
+from monitor.config import Settings
+from monitor.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+REALM = 'Bearer realm="monitor"'
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Since = Annotated[str | None, Query(description="ISO date/time, e.g. 2025-09-04 (UTC)")]
+_BEARER = HTTPBearer(auto_error=False, description="one of api.tokens")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+AsOf = Annotated[str | None, Query(description="what the monitor believed at this ISO date/time")]
+
+
+class FactsPage(BaseModel):
+    """A page of current facts."""
+
+    items: list[query.FactJSON]
+    total: int
+    limit: int
+    offset: int
+
+
+class HistoryPage(BaseModel):
+    """A page of one fact's versions."""
+
+    items: list[query.VersionJSON]
+    total: int
+    limit: int
+    offset: int
+
+
+class ChangesPage(BaseModel):
+    """A page of recorded changes, newest first."""
+
+    items: list[query.ChangeJSON]
+    total: int
+    limit: int
+    offset: int
+
+
+class ArticleVersions(BaseModel):
+    """An article and its stored versions."""
+
+    article: int
+    url: str
+    title: str | None
+    outlet: str | None
+    published: str | None
+    items: list[query.ArticleVersionJSON]
+    total: int
+    limit: int
+    offset: int
+
+
+class AlertsPage(BaseModel):
+    """A page of the alert outbox, newest first."""
+
+    items: list[query.AlertJSON]
+    total: int
+    limit: int
+    offset: int
+
+
+class Health(BaseModel):
+    """Liveness and database reachability."""
+
+    status: str
+    database: str
+    version: str
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -> FastAPI:
+    """The API over ``engine``; ``host`` is where it will listen (default ``api.host``).
+
+    Raises :class:`ConfigError` when no tokens are configured and ``host`` is not loopback.
+    """
+    bind = host or settings.api.host
+    secrets = [t.get_secret_value().encode() for t in settings.api.tokens]
+    if not secrets and not is_loopback(bind):
+        raise ConfigError(
+            f"api: refusing to serve on {bind!r} without tokens: anyone who can reach it could "
+            "read the history. Set api.tokens: ['${MONITOR_API_TOKEN}'] in the config and export "
+            "MONITOR_API_TOKEN, or bind to 127.0.0.1 (--host 127.0.0.1)"
+        )
+    if not secrets:
+        log.warning(
+            "api: no tokens configured; serving without authentication on loopback only",
+            extra={"stage": "api", "host": bind},
+        )
+
+    app = FastAPI(
+        title="monitor",
+        version=__version__,
+        description="Read-only access to the fact history, changes, article versions and alerts.",
+    )
+    app.state.engine = engine
+    app.state.secrets = secrets
+
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Our own access log: the path without its query string, which may carry ?token=.
+        start = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "api %s %s %s",
+            request.method,
+            request.url.path,
+            response.status_code,
+            extra={
+                "stage": "api",
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - start) * 1000, 1),
+            },
+        )
+        return response
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health(response: Response) -> Health:
+        """Liveness; 503 when the database cannot be reached. No token needed."""
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("api: database unreachable: %s", exc, extra={"stage": "api"})
+            response.status_code = 503
+            return Health(status="degraded", database="unreachable", version=__version__)
+        return Health(status="ok", database="ok", version=__version__)
+
+    @app.get("/facts", response_model=FactsPage, dependencies=GUARDED, tags=["facts"])
+    def facts(
+        s: Db, as_of: AsOf = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> dict[str, Any]:
+        """Every key's current value with status, sources, evidence and disputing claims."""
+        rows = query.facts(s, as_of=_time("as_of", as_of), cfg=settings.history)
+        return _page(rows, len(rows), limit, offset, sliced=False)
+
+    @app.get(
+        "/facts/{fact}/history", response_model=HistoryPage, dependencies=GUARDED, tags=["facts"]
+    )
+    def history(
+        s: Db,
+        fact: str,
+        qualifier: Annotated[str | None, Query(description="a qualifier or term")] = None,
+        since: Since = None,
+        as_of: AsOf = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Every version of one fact, oldest first; 404 for an unknown fact or qualifier."""
+        try:
+            rows = query.history(
+                s,
+                fact,
+                qualifier=qualifier,
+                since=_time("since", since),
+                as_of=_time("as_of", as_of),
+                cfg=settings.history,
+            )
+        except query.NotFoundError as exc:
+            raise HTTPException(404, detail=str(exc)) from exc
+        return _page(rows, len(rows), limit, offset, sliced=False)
+
+    @app.get("/changes", response_model=ChangesPage, dependencies=GUARDED, tags=["changes"])
+    def changes(
+        s: Db,
+        since: Since = None,
+        fact: Annotated[str | None, Query(description="glob on fact ids, e.g. force.*")] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Recorded changes, newest first, each with its evidence."""
+        rows, total = query.changes(
+            s, since=_time("since", since), fact=fact, limit=limit, offset=offset
+        )
+        return _page(rows, total, limit, offset, sliced=True)
+
+    @app.get(
+        "/changes.atom",
+        dependencies=[Depends(_feed_token)],
+        response_class=Response,
+        responses={200: {"content": {"application/atom+xml": {}}}},
+        tags=["changes"],
+    )
+    def changes_atom(
+        request: Request,
+        s: Db,
+        since: Since = None,
+        fact: Annotated[str | None, Query(description="glob on fact ids")] = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Response:
+        """The changes as an Atom feed (token by header or ``?token=``)."""
+        rows, _ = query.changes(s, since=_time("since", since), fact=fact, limit=limit)
+        body = _atom(rows, str(request.base_url).rstrip("/"))
+        return Response(body, media_type="application/atom+xml")
+
+    @app.get(
+        "/articles/{article_id}/versions",
+        response_model=ArticleVersions,
+        dependencies=GUARDED,
+        tags=["articles"],
+    )
+    def article_versions(
+        s: Db, article_id: int, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> dict[str, Any]:
+        """An article's stored versions, oldest first; 404 for an unknown article."""
+        try:
+            article, rows = query.article_versions(s, article_id)
+        except query.NotFoundError as exc:
+            raise HTTPException(404, detail=str(exc)) from exc
+        return {
+            "article": article.id,
+            "url": article.url,
+            "title": article.title,
+            "outlet": article.outlet,
+            "published": query.iso(article.published_at),
+            **_page(rows, len(rows), limit, offset, sliced=False),
+        }
+
+    @app.get("/alerts", response_model=AlertsPage, dependencies=GUARDED, tags=["alerts"])
+    def alerts(
+        s: Db,
+        state: Annotated[str | None, Query(description="pending, delivered, dead...")] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """The alert outbox, newest first."""
+        rows, total = query.alerts(s, state=state, limit=limit, offset=offset)
+        return _page(rows, total, limit, offset, sliced=True)
+
+    return app
+
+
+def _allowed(request: Request, given: str | None) -> bool:
+    secrets: list[bytes] = request.app.state.secrets
+    if not secrets:
+        return True
+    if not given:
+        return False
+    raw = given.encode()
+    ok = False
+    for secret in secrets:  # no early exit: every token is compared
+        ok |= hmac.compare_digest(raw, secret)
+    return ok
+
+
+def _require_token(request: Request, creds: Credentials) -> None:
+    if not _allowed(request, creds.credentials if creds else None):
+        raise _unauthorized(creds is not None)
+
+
+def _feed_token(
+    request: Request,
+    creds: Credentials,
+    token: Annotated[str | None, Query(description="the bearer token, for feed readers")] = None,
+) -> None:
+    given = creds.credentials if creds else token
+    if not _allowed(request, given):
+        raise _unauthorized(given is not None)
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as s:
+        yield s
+
+
+Db = Annotated[Session, Depends(_session)]
+GUARDED = [Depends(_require_token)]
+
+
+def _unauthorized(given: bool) -> HTTPException:
+    challenge = f'{REALM}, error="invalid_token"' if given else REALM
+    what = "invalid" if given else "missing"
+    return HTTPException(
+        401,
+        detail=f"api: {what} bearer token; send 'Authorization: Bearer TOKEN' "
+        "with one of the tokens in api.tokens",
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+def _time(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return query.parse_time(value)
+    except ValueError as exc:
+        raise HTTPException(422, detail=f"api: query parameter {name}: {exc}") from exc
+
+
+def _page(rows: list[Any], total: int, limit: int, offset: int, *, sliced: bool) -> dict[str, Any]:
+    items = rows if sliced else rows[offset : offset + limit]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.id(f"{base}/changes.atom")
+    fg.title("monitor: fact changes")
+    fg.subtitle("Changes of the tracked facts, newest first")
+    fg.link(href=f"{base}/changes.atom", rel="self")
+    fg.author({"name": "monitor"})
+    fg.generator("monitor", version=__version__)
+    decided = [query.parse_time(r["decided"]) for r in rows if r["decided"]]
+    fg.updated(max(decided) if decided else datetime(1970, 1, 1, tzinfo=UTC))
+    for r in reversed(rows):  # feedgen prepends entries; this keeps the feed newest first
+        ev = r["evidence"]
+        key = query.key_label(r["fact"], r["qualifier"], r["term"])
+        entry = fg.add_entry()
+        entry.id(f"{base}/changes/{r['id']}")
+        entry.title(f"{key}: {r['kind']} {_plain(r['old'])} -> {_plain(r['new'])}")
+        entry.updated(query.parse_time(r["decided"]) if r["decided"] else fg.updated())
+        if r["published"]:
+            entry.published(query.parse_time(r["published"]))
+        lines = [f"{r['kind']}: {_plain(r['old'])} -> {_plain(r['new'])}"]
+        if ev is not None:
+            entry.link(href=ev["url"])
+            lines.append(f"{ev['outlet'] or 'unknown outlet'}: \u201c{ev['quote']}\u201d")
+            lines.append(ev["sentence"])
+        entry.content("\n".join(lines), type="text")
+    data: bytes = fg.atom_str(pretty=True)
+    return data
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return f"[{value[0]}, {value[1]}]"
+    return "none" if value is None else str(value)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add this module's sub-commands to the ``monitor`` parser."""
+    """Add ``monitor serve`` to the ``monitor`` parser."""
+    p = sub.add_parser("serve", help="serve the read-only HTTP API until SIGTERM/SIGINT")
+    p.add_argument("--host", help="address to listen on (default: api.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: api.port, 8080)")
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from monitor.app import open_app
+
+    app = open_app(args.config)
+    host = args.host or app.settings.api.host
+    port = args.port or app.settings.api.port
+    try:
+        api = create_app(app.engine, app.settings, host=host)
+        log.info("api listening on %s:%s", host, port, extra={"stage": "api", "port": port})
+        uvicorn.run(api, host=host, port=port, access_log=False, log_config=None)
+    finally:
+        app.close()
+    return 0

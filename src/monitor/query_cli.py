@@ -1,10 +1,245 @@
-"""PLACEHOLDER: sub-commands of this module are not written yet."""
+"""Sub-commands over the fact history: ``facts``, ``history FACT`` and ``changes``.
+
+``--format json`` prints the shapes of :mod:`monitor.query` (documented in the README);
+``csv`` prints one line per piece of evidence; ``table`` goes through a pager when stdout is a
+terminal and the table is taller than it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+from monitor.query import EvidenceJSON, key_label, parse_time
+
+FORMATS = ("table", "json", "csv")
+EVIDENCE_SHOWN = 3
+HISTORY_COLUMNS = [
+    *("key", "value", "state", "status", "sources"),
+    *("valid from", "valid until", "first seen", "evidence"),
+]
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add this module's sub-commands to the ``monitor`` parser."""
+    """Add ``facts``, ``history`` and ``changes`` to the ``monitor`` parser."""
+    p = sub.add_parser("facts", help="current value of every tracked fact, with status and sources")
+    p.add_argument("--as-of", type=_time, help="what the monitor believed at this date/time")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(func=_cmd_facts)
+
+    p = sub.add_parser("history", help="every version of one fact, with its evidence")
+    p.add_argument("fact", metavar="FACT", help="fact id, e.g. force.troops (see `monitor facts`)")
+    p.add_argument("--qualifier", metavar="Q", help="only this qualifier or term, e.g. France")
+    p.add_argument("--since", type=_time, help="only versions still in effect at or after DATE")
+    p.add_argument("--as-of", type=_time, help="the history as the monitor knew it at DATE")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(func=_cmd_history)
+
+    p = sub.add_parser("changes", help="recorded changes, newest first, with their evidence")
+    p.add_argument("--since", type=_time, help="only changes recorded at or after DATE")
+    p.add_argument("--fact", metavar="GLOB", help="only facts matching this glob, e.g. 'force.*'")
+    p.add_argument("--limit", type=int, default=None, help="at most this many")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(func=_cmd_changes)
+
+
+def _time(value: str) -> datetime:
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _cmd_facts(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from monitor import query
+    from monitor.app import open_app
+
+    app = open_app(args.config)
+    try:
+        with Session(app.engine) as s:
+            rows = query.facts(s, as_of=args.as_of, cfg=app.settings.history)
+    finally:
+        app.close()
+    if args.format != "table":
+        return _emit(args.format, rows)
+    if not rows:
+        sys.stdout.write("no fact has a value yet; run `monitor poll --once` or `monitor demo`\n")
+        return 0
+    _table(
+        ["fact", "value", "status", "sources", "since", "evidence"],
+        [
+            [
+                key_label(r["fact"], r["qualifier"], r["term"]),
+                _show(r["value"])
+                + "".join(f"\ndisputed: {_show(d['value'])}" for d in r["disputed_by"]),
+                r["status"],
+                r["sources"],
+                _day(r["valid_from"]),
+                _evidence_cell(r["evidence"]),
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from monitor import query
+    from monitor.app import open_app
+
+    app = open_app(args.config)
+    try:
+        with Session(app.engine) as s:
+            rows = query.history(
+                s,
+                args.fact,
+                qualifier=args.qualifier,
+                since=args.since,
+                as_of=args.as_of,
+                cfg=app.settings.history,
+            )
+    finally:
+        app.close()
+    if args.format != "table":
+        return _emit(args.format, rows)
+    if not rows:
+        sys.stdout.write(f"{args.fact}: no versions match; try without --since/--as-of\n")
+        return 0
+    _table(
+        HISTORY_COLUMNS,
+        [
+            [
+                key_label(r["fact"], r["qualifier"], r["term"]),
+                _show(r["value"]),
+                r["state"],
+                r["status"],
+                r["sources"],
+                _day(r["valid_from"]),
+                _day(r["valid_until"]),
+                _day(r["first_seen"]),
+                _evidence_cell(r["evidence"]),
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def _cmd_changes(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from monitor import query
+    from monitor.app import open_app
+
+    app = open_app(args.config)
+    try:
+        with Session(app.engine) as s:
+            rows, _total = query.changes(s, since=args.since, fact=args.fact, limit=args.limit)
+    finally:
+        app.close()
+    if args.format != "table":
+        return _emit(args.format, rows)
+    if not rows:
+        sys.stdout.write("no changes recorded match\n")
+        return 0
+    _table(
+        ["decided", "published", "fact", "kind", "old -> new", "alert", "evidence"],
+        [
+            [
+                _day(r["decided"]),
+                _day(r["published"]),
+                key_label(r["fact"], r["qualifier"], r["term"]),
+                r["kind"],
+                f"{_show(r['old'])} -> {_show(r['new'])}",
+                "yes" if r["alert"] else "",
+                _evidence_cell([r["evidence"]] if r["evidence"] else []),
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def _emit(fmt: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    if fmt == "json":
+        json.dump(list(rows), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _csv(rows)
+    return 0
+
+
+def _csv(rows: Sequence[Mapping[str, Any]]) -> None:
+    """One line per piece of evidence (an item without evidence still gets one line)."""
+    fields = [k for k in (rows[0] if rows else {}) if k not in ("evidence", "disputed_by")]
+    ev_keys = list(EvidenceJSON.__annotations__)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(fields + [f"evidence_{k}" for k in ev_keys])
+    for row in rows:
+        base = [_cell(row[k]) for k in fields]
+        evidence = row.get("evidence")
+        items = evidence if isinstance(evidence, list) else [evidence] if evidence else []
+        for ev in items or [None]:
+            writer.writerow(base + [_cell(ev[k]) if ev else "" for k in ev_keys])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        low, high = value
+        return f"{'' if low is None else low}–{'' if high is None else high}"
+    return "" if value is None else str(value)
+
+
+def _day(value: str | None) -> str:
+    return "" if value is None else value[:16].replace("T", " ")
+
+
+def _evidence_cell(evidence: Sequence[EvidenceJSON]) -> str:
+    lines = [
+        f"{e['outlet'] or '?'} (article {e['article']}, {_day(e['published']) or 'undated'}): "
+        f"“{e['quote']}”\n  {e['url']}"
+        for e in evidence[:EVIDENCE_SHOWN]
+    ]
+    if len(evidence) > EVIDENCE_SHOWN:
+        lines.append(f"+{len(evidence) - EVIDENCE_SHOWN} more (--format json)")
+    return "\n".join(lines)
+
+
+def _table(columns: list[str], rows: list[list[Any]]) -> None:
+    """A table on stdout; through the pager ($PAGER) only when stdout is a terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, box=None, pad_edge=False, show_lines=True)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console = Console()
+    if not console.is_terminal:
+        # Piped: never page, and do not wrap to a made-up 80 columns.
+        Console(width=240, soft_wrap=False).print(table)
+        return
+    with console.capture() as capture:
+        console.print(table)
+    text = capture.get()
+    if text.count("\n") > console.height:
+        with console.pager(styles=True):
+            console.print(table)
+    else:
+        sys.stdout.write(text)

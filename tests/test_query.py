@@ -1,0 +1,344 @@
+"""History queries through the real CLI (``monitor facts/history/changes``) on both back-ends."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from monitor.cli import main
+from monitor.config import Settings
+from monitor.history import record_observations
+from monitor.models import Article, ArticleVersion, Observation
+
+T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
+SETTINGS = Settings()
+
+
+def day(d: float, minutes: int = 0) -> datetime:
+    return T0 + timedelta(days=d, minutes=minutes)
+
+
+@dataclass
+class Story:
+    """The history built by :func:`build_history` (article ids by number)."""
+
+    articles: dict[int, int]
+
+
+def _report(
+    engine: Engine,
+    n: int,
+    outlet: str,
+    d: float,
+    value: Any,
+    *,
+    fact: str = "coalition.countries",
+    qualifier: str | None = None,
+    earlier: Any = None,
+) -> int:
+    """Article ``n`` by ``outlet`` published on day ``d``, read 5 minutes later."""
+    published, now = day(d), day(d, 5)
+    words = " ".join(f"w{n}x{i}" for i in range(40))
+    with Session(engine) as s:
+        article = Article(
+            url=f"https://{outlet}.example/news/{n}",
+            title=f"Report {n}",
+            outlet=outlet,
+            published_at=published,
+            first_seen_at=now,
+        )
+        s.add(article)
+        s.flush()
+        assert article.id is not None
+        version = ArticleVersion(
+            article_id=article.id,
+            number=1,
+            content_hash=f"{n:064d}",
+            text=f"{outlet} report {n}. {words}",
+            fetched_at=now,
+        )
+        s.add(version)
+        s.flush()
+        assert version.id is not None
+        stated = [(value, "current")] + ([(earlier, "historical")] if earlier is not None else [])
+        observations = [
+            Observation(
+                version_id=version.id,
+                fact=fact,
+                qualifier=qualifier,
+                value_json=json.dumps(v),
+                mention=mention,
+                text=f"{v} quoted by {outlet}",
+                sentence=f"{outlet} said the figure is {v} (article {n}).",
+                start=0,
+                end=10,
+                created_at=now,
+            )
+            for v, mention in stated
+        ]
+        s.add_all(observations)
+        s.flush()
+        record_observations(
+            s,
+            article=article,
+            version=version,
+            observations=observations,
+            settings=SETTINGS,
+            now=now,
+        )
+        s.commit()
+        return article.id
+
+
+def build_history(engine: Engine) -> Story:
+    """A first value, a change, a confirmation, and a conflict on a qualified fact."""
+    ids = {
+        1: _report(engine, 1, "alpha", 0, 31),
+        2: _report(engine, 2, "beta", 10, 35, earlier=31),
+        3: _report(engine, 3, "gamma", 11, 35),
+        4: _report(engine, 4, "alpha", 20, [25000, 30000], fact="force.troops", qualifier="France"),
+        5: _report(
+            engine, 5, "beta", 20.2, [15000, 20000], fact="force.troops", qualifier="France"
+        ),
+    }
+    return Story(articles=ids)
+
+
+@pytest.fixture
+def story(engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Story:
+    built = build_history(engine)
+    config = tmp_path / "feeds.yaml"
+    config.write_text("feeds: []\n", encoding="utf-8")
+    monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
+    monkeypatch.setenv("MONITOR_CONFIG", str(config))
+    return built
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    return json.loads(run(capsys, *argv, "--format", "json"))
+
+
+def test_facts_show_current_values_status_sources_and_disputes(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    facts = run_json(capsys, "facts")
+    assert [(f["fact"], f["qualifier"], f["value"]) for f in facts] == [
+        ("coalition.countries", None, 35),
+        ("force.troops", "France", [25000, 30000]),
+    ]
+    coalition, troops = facts
+    assert (coalition["status"], coalition["sources"], coalition["state"]) == (
+        "confirmed",
+        2,
+        "current",
+    )
+    assert coalition["valid_from"] == "2025-09-11T08:00:00+00:00"
+    assert [(e["outlet"], e["article"]) for e in coalition["evidence"]] == [
+        ("beta", story.articles[2]),
+        ("gamma", story.articles[3]),
+    ]
+    beta = coalition["evidence"][0]
+    assert beta == {
+        "article": story.articles[2],
+        "article_version": 1,
+        "outlet": "beta",
+        "url": "https://beta.example/news/2",
+        "title": "Report 2",
+        "published": "2025-09-11T08:00:00+00:00",
+        "sentence": "beta said the figure is 35 (article 2).",
+        "quote": "35 quoted by beta",
+    }
+    assert coalition["disputed_by"] == []
+    assert [d["value"] for d in troops["disputed_by"]] == [[15000, 20000]]
+    assert troops["disputed_by"][0]["evidence"][0]["outlet"] == "beta"
+
+    table = run(capsys, "facts")
+    assert "coalition.countries" in table and "force.troops [France]" in table
+    assert "confirmed" in table and "disputed: 15000–20000" in table
+    assert "“35 quoted by gamma”" in table and "https://gamma.example/news/3" in table
+
+
+def test_history_lists_versions_with_states_and_evidence(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = run_json(capsys, "history", "coalition.countries")
+    assert [(r["value"], r["state"], r["status"]) for r in rows] == [
+        (31, "superseded", "unconfirmed"),
+        (35, "current", "confirmed"),
+    ]
+    old = rows[0]
+    assert old["valid_until"] == "2025-09-11T08:00:00+00:00"
+    assert old["superseded_at"] == "2025-09-11T08:05:00+00:00"
+    assert old["evidence"][0]["quote"] == "31 quoted by alpha"
+
+    troops = run_json(capsys, "history", "force.troops", "--qualifier", "France")
+    assert [(r["value"], r["state"]) for r in troops] == [
+        ([25000, 30000], "current"),
+        ([15000, 20000], "disputed"),
+    ]
+
+    table = run(capsys, "history", "coalition.countries")
+    assert "superseded" in table and "“31 quoted by alpha”" in table
+    assert "https://alpha.example/news/1" in table
+
+
+def test_as_of_returns_what_the_monitor_believed_then(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before_change = run_json(capsys, "history", "coalition.countries", "--as-of", "2025-09-05")
+    assert [(r["value"], r["state"], r["valid_until"]) for r in before_change] == [
+        (31, "current", None)
+    ]
+    # Between the change (day 10) and the confirmation (day 11): 35 accepted, one source.
+    mid = run_json(capsys, "history", "coalition.countries", "--as-of", day(10, 30).isoformat())
+    assert [(r["value"], r["state"], r["status"], r["sources"]) for r in mid] == [
+        (31, "superseded", "unconfirmed", 1),
+        (35, "current", "unconfirmed", 1),
+    ]
+    assert [e["outlet"] for e in mid[1]["evidence"]] == ["beta"]
+    now = run_json(capsys, "history", "coalition.countries")
+    assert (now[1]["status"], now[1]["sources"]) == ("confirmed", 2)
+
+    # The conflict on day 20.2 is not known on day 20 + 1h.
+    facts = run_json(capsys, "facts", "--as-of", day(20, 60).isoformat())
+    troops = next(f for f in facts if f["fact"] == "force.troops")
+    assert troops["disputed_by"] == []
+    coalition = next(f for f in facts if f["fact"] == "coalition.countries")
+    assert coalition["value"] == 35
+    assert run_json(capsys, "facts", "--as-of", "2025-08-01") == []
+
+
+def test_since_and_fact_glob_filter_changes(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    every = run_json(capsys, "changes")
+    assert [(c["fact"], c["kind"]) for c in every] == [
+        ("force.troops", "conflict"),
+        ("force.troops", "first"),
+        ("coalition.countries", "confirmed"),
+        ("coalition.countries", "change"),
+        ("coalition.countries", "first"),
+    ]
+    change = every[3]
+    assert (change["old"], change["new"], change["alert"]) == (31, 35, True)
+    assert change["published"] == "2025-09-11T08:00:00+00:00"
+    assert change["decided"] == "2025-09-11T08:05:00+00:00"
+    assert change["evidence"]["article"] == story.articles[2]
+    assert change["evidence"]["sentence"] == "beta said the figure is 35 (article 2)."
+
+    since = run_json(capsys, "changes", "--since", "2025-09-11T09:00")
+    assert [c["kind"] for c in since] == ["conflict", "first", "confirmed"]
+    assert [c["fact"] for c in run_json(capsys, "changes", "--fact", "force.*")] == [
+        "force.troops",
+        "force.troops",
+    ]
+    assert run_json(capsys, "changes", "--fact", "nothing.*") == []
+
+    history = run_json(capsys, "history", "coalition.countries", "--since", "2025-09-11T12:00")
+    assert [r["value"] for r in history] == [35]
+
+    table = run(capsys, "changes", "--fact", "coalition.*")
+    assert "31 -> 35" in table and "change" in table and "https://beta.example/news/2" in table
+
+
+def test_csv_has_one_line_per_evidence(story: Story, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = list(csv.DictReader(io.StringIO(run(capsys, "facts", "--format", "csv"))))
+    coalition = [r for r in rows if r["fact"] == "coalition.countries"]
+    assert [(r["value"], r["evidence_outlet"]) for r in coalition] == [
+        ("35", "beta"),
+        ("35", "gamma"),
+    ]
+    assert coalition[0]["evidence_url"] == "https://beta.example/news/2"
+    troops = [r for r in rows if r["fact"] == "force.troops"]
+    assert troops[0]["value"] == "[25000, 30000]"
+
+    changes = list(csv.DictReader(io.StringIO(run(capsys, "changes", "--format", "csv"))))
+    assert len(changes) == 5
+    assert changes[3]["kind"] == "change" and changes[3]["evidence_quote"] == "35 quoted by beta"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["history", "coalition.countries", "--since", "last tuesday"],
+        ["history", "coalition.countries", "--as-of", "2025-13-45"],
+        ["changes", "--since", "yesterday"],
+        ["facts", "--as-of", "soon"],
+    ],
+)
+def test_bad_dates_are_a_clear_error(
+    story: Story, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "is not a date or time; write e.g. 2025-09-04" in err
+
+
+def test_unknown_fact_or_qualifier_names_what_exists(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "coalition.members"]) == 2
+    err = capsys.readouterr().err
+    assert "no history for fact 'coalition.members'" in err
+    assert "coalition.countries, force.troops" in err
+    assert main(["history", "force.troops", "--qualifier", "Spain"]) == 2
+    assert "it has: France" in capsys.readouterr().err
+
+
+def _cli(args: list[str], env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args], env=env, timeout=60, check=False, **kw
+    )
+
+
+def test_long_tables_page_on_a_terminal_never_when_piped(story: Story, tmp_path: Path) -> None:
+    paged = tmp_path / "paged.txt"
+    env = {
+        **os.environ,
+        "PAGER": f"cat > {paged}",
+        "LINES": "8",
+        "COLUMNS": "160",
+        "TERM": "xterm",
+    }
+    piped = _cli(["history", "coalition.countries"], env, capture_output=True)
+    assert piped.returncode == 0
+    assert b"31 quoted by alpha" in piped.stdout
+    assert not paged.exists()
+
+    # On a terminal (a pseudo-terminal here) the taller-than-screen table goes to $PAGER.
+    primary, secondary = pty.openpty()
+    try:
+        done = _cli(
+            ["history", "coalition.countries"],
+            env,
+            stdin=secondary,
+            stdout=secondary,
+            stderr=subprocess.PIPE,
+        )
+    finally:
+        os.close(secondary)
+        os.close(primary)
+    assert done.returncode == 0, done.stderr
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", paged.read_text(encoding="utf-8"))
+    assert "superseded" in shown and "https://alpha.example/news/1" in shown
