@@ -1,0 +1,143 @@
+"""Real receivers on 127.0.0.1 for alert tests: an SMTP server (aiosmtpd) and a webhook server.
+
+Both run in threads and record what they received. The webhook server answers from a script
+of responses (status, headers, delay), one per request, then 200.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        with self.lock:
+            self.messages.append(msg)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+class SMTPReceiver:
+    """``with SMTPReceiver() as smtp: ...; smtp.messages`` (parsed :class:`EmailMessage`)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.inbox = _Inbox()
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self.inbox.lock:
+            return list(self.inbox.messages)
+
+    def __enter__(self) -> SMTPReceiver:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()
+
+
+@dataclass
+class Reply:
+    """One scripted answer of the webhook receiver."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Delivery:
+    """One request the webhook receiver got."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+    status: int
+
+
+class WebhookReceiver:
+    """``with WebhookReceiver() as hook: hook.script += [Reply(500)]; hook.url('/x')``."""
+
+    def __init__(self) -> None:
+        self.script: list[Reply] = []
+        self.requests: list[Delivery] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
+
+    def next_reply(self) -> Reply:
+        with self._lock:
+            return self.script.pop(0) if self.script else Reply()
+
+    def record(self, delivery: Delivery) -> None:
+        with self._lock:
+            self.requests.append(delivery)
+
+    @property
+    def accepted(self) -> list[Delivery]:
+        with self._lock:
+            return [r for r in self.requests if 200 <= r.status < 300]
+
+    def __enter__(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            arrived = time.monotonic()
+            reply = receiver.next_reply()
+            if reply.delay:
+                time.sleep(reply.delay)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            receiver.record(Delivery(self.path, headers, body, arrived, reply.status))
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            except OSError:
+                pass  # the client gave up (timeout test)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler

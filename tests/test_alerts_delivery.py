@@ -1,0 +1,535 @@
+"""Alerts end to end: the outbox, real SMTP and webhook receivers, retries, dead letters, digests,
+a killed process, and ``monitor alerts`` (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.alerts.dispatch import LEASE, claim, dispatch_due
+from monitor.alerts.webhook import schema, verify_signature
+from monitor.cli import main
+from monitor.config import Settings, parse_settings
+from monitor.history import record_observations
+from monitor.models import Alert, AlertAttempt, Article, ArticleVersion, Change, Observation
+
+from .conftest import REPO
+from .receivers import Reply, SMTPReceiver, WebhookReceiver
+
+T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
+SECRET = "hook-secret-0123456789abcdef"
+FACTS = """
+facts:
+  - {id: coalition.countries, label: Countries in the coalition, kind: count, units: [countries]}
+"""
+
+
+def settings_for(alerts_yaml: str, **env: str) -> Settings:
+    return parse_settings(FACTS + alerts_yaml, env={"HOOK_SECRET": SECRET, **env})
+
+
+def hook_yaml(*urls: str, rule: str = "{channels: [hook]}", extra: str = "") -> str:
+    names = ["hook", "other", "third"]
+    channels = "".join(
+        f"    - {{kind: webhook, name: {names[i]}, url: '{u}', secret: '${{HOOK_SECRET}}',"
+        " timeout: 1s}\n"
+        for i, u in enumerate(urls)
+    )
+    return f"alerts:\n  min_backoff: 30s\n{extra}  channels:\n{channels}  rules:\n    - {rule}\n"
+
+
+def report(
+    engine: Engine,
+    settings: Settings,
+    n: int,
+    outlet: str,
+    value: int,
+    *,
+    published: datetime,
+    now: datetime | None = None,
+    fact: str = "coalition.countries",
+    earlier: int | None = None,
+    sentence: str | None = None,
+) -> list[Change]:
+    """Store article ``n`` from ``outlet`` saying ``value`` and record the decision on it."""
+    now = now or published + timedelta(minutes=5)
+    with Session(engine) as s:
+        article = Article(
+            url=f"https://{outlet}.example/news/{n}",
+            title=f"Report {n} from {outlet}",
+            outlet=outlet,
+            published_at=published,
+            first_seen_at=now,
+        )
+        s.add(article)
+        s.flush()
+        assert article.id is not None
+        text = f"Article {n}: " + " ".join(f"w{n}x{i}" for i in range(40))
+        version = ArticleVersion(
+            article_id=article.id, number=1, content_hash=f"{n:064d}", text=text, fetched_at=now
+        )
+        s.add(version)
+        s.flush()
+        assert version.id is not None
+        stated = [(value, "current")] + ([(earlier, "historical")] if earlier else [])
+        observations = [
+            Observation(
+                version_id=version.id,
+                fact=fact,
+                value_json=json.dumps(v),
+                mention=mention,
+                text=f"{v} countries",
+                sentence=sentence or f"Officials said {v} countries took part.",
+                start=0,
+                end=10,
+                created_at=now,
+            )
+            for v, mention in stated
+        ]
+        s.add_all(observations)
+        s.flush()
+        changes = record_observations(
+            s,
+            article=article,
+            version=version,
+            observations=observations,
+            settings=settings,
+            now=now,
+        )
+        rows = [Change(**c.model_dump()) for c in changes]
+        s.commit()
+        return rows
+
+
+def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
+    async def run() -> int:
+        async with httpx.AsyncClient() as http:
+            return await dispatch_due(engine, settings, now=now, http=http)
+
+    return asyncio.run(run())
+
+
+def alerts(engine: Engine) -> list[Alert]:
+    with Session(engine) as s:
+        return list(s.exec(select(Alert).order_by(col(Alert.id))).all())
+
+
+def attempts(engine: Engine, alert_id: int) -> list[AlertAttempt]:
+    with Session(engine) as s:
+        stmt = select(AlertAttempt).where(AlertAttempt.alert_id == alert_id)
+        return list(s.exec(stmt.order_by(col(AlertAttempt.id))).all())
+
+
+def parts(msg: EmailMessage) -> tuple[str, str]:
+    plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and html is not None
+    return str(plain.get_content()), str(html.get_content())
+
+
+def test_email_says_old_new_quote_outlet_link_and_history(engine: Engine) -> None:
+    with SMTPReceiver() as smtp:
+        settings = settings_for(
+            "alerts:\n  channels:\n"
+            f"    - {{kind: email, name: ops, host: 127.0.0.1, port: {smtp.port}, "
+            "security: none, sender: monitor@example.org, to: [desk@example.org, ed@example.org]}\n"
+            "  rules:\n    - {channels: [ops], include_first: false}\n"
+        )
+        assert report(engine, settings, 1, "alpha", 31, published=T0)[0].kind == "first"
+        (change,) = report(
+            engine,
+            settings,
+            2,
+            "beta",
+            35,
+            published=T0 + timedelta(days=10),
+            earlier=31,
+            sentence="Now <b>35 countries</b> & partners took part, officials said.",
+        )
+        assert change.kind == "change"
+        (alert,) = alerts(engine)
+        assert dispatch(engine, settings, T0 + timedelta(days=10, minutes=6)) == 1
+        (msg,) = smtp.messages
+    assert smtp.inbox.envelopes == [("monitor@example.org", ["desk@example.org", "ed@example.org"])]
+    assert msg["Subject"] == "[monitor] change: Countries in the coalition 31 → 35"
+    assert msg["X-Monitor-Idempotency-Key"] == alert.idempotency_key
+    assert msg["Message-ID"] == f"<{alert.idempotency_key}@example.org>"
+    text, html = parts(msg)
+    assert "change: Countries in the coalition 31 → 35" in text
+    assert '"35 countries"' in text and "Reported by beta" in text
+    assert "Link: https://beta.example/news/2" in text
+    history = text.split("Recent history:")[1]
+    assert history.index("35  (current") < history.index("31  (superseded")
+    assert "31 → 35" in html and "&lt;b&gt;35 countries&lt;/b&gt; &amp; partners" in html
+    assert '<a href="https://beta.example/news/2">Report 2 from beta</a>' in html
+    assert alerts(engine)[0].state == "delivered"
+
+
+def test_webhook_is_signed_follows_the_schema_and_names_the_event(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        settings = settings_for(hook_yaml(hook.url()))
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        now = T0 + timedelta(minutes=6)
+        assert dispatch(engine, settings, now) == 1
+        (got,) = hook.requests
+    (alert,) = alerts(engine)
+    assert got.headers["x-monitor-event"] == "fact.first"
+    assert got.headers["x-monitor-idempotency-key"] == alert.idempotency_key
+    assert got.headers["x-monitor-timestamp"] == str(int(now.timestamp()))
+    signature = got.headers["x-monitor-signature"]
+    assert verify_signature(SECRET, got.body, signature, now=now.timestamp())
+    assert not verify_signature("not-the-secret-at-all", got.body, signature, now=now.timestamp())
+    assert not verify_signature(SECRET, got.body, signature)  # stale: signed at T0 (2025)
+    payload = json.loads(got.body)
+    jsonschema.validate(payload, schema())
+    (item,) = payload["changes"]
+    assert (payload["event"], payload["idempotency_key"]) == ("fact.first", alert.idempotency_key)
+    assert (item["fact"], item["old"], item["new"], item["kind"]) == (
+        "coalition.countries",
+        None,
+        31,
+        "first",
+    )
+    assert item["evidence"]["url"] == "https://alpha.example/news/1"
+    assert item["evidence"]["quote"] == "31 countries"
+
+
+def test_a_receiver_failing_three_times_gets_the_alert_once(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        hook.script += [Reply(500), Reply(500), Reply(502)]
+        settings = settings_for(hook_yaml(hook.url()))
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        (alert,) = alerts(engine)
+        t = T0 + timedelta(minutes=6)
+        seen = []
+        for offset in (0, 10, 30, 60, 90, 200, 210, 400, 86400):
+            seen.append(dispatch(engine, settings, t + timedelta(seconds=offset)))
+            seen.append(len(hook.requests))
+        keys = {r.headers["x-monitor-idempotency-key"] for r in hook.requests}
+        bodies = {r.body for r in hook.requests}
+    # back-off 30 s, 60 s, 120 s: attempts at +0, +30, +90, +210; nothing before, nothing after
+    assert seen == [0, 1, 0, 1, 0, 2, 0, 2, 0, 3, 0, 3, 1, 4, 0, 4, 0, 4]
+    assert keys == {alert.idempotency_key} and len(bodies) == 1
+    assert len(hook.accepted) == 1
+    assert [(a.ok, a.status_code) for a in attempts(engine, alert.id or 0)] == [
+        (False, 500),
+        (False, 500),
+        (False, 502),
+        (True, 200),
+    ]
+    (done,) = alerts(engine)
+    assert (done.state, done.attempts, done.last_error) == ("delivered", 4, None)
+
+
+def test_retry_after_from_429_delays_the_next_attempt(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        hook.script += [Reply(429, {"Retry-After": "600"}), Reply(503, {"Retry-After": "5"})]
+        settings = settings_for(hook_yaml(hook.url()))
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        t = T0 + timedelta(minutes=6)
+        dispatch(engine, settings, t)
+        (alert,) = alerts(engine)
+        assert alert.state == "failed" and "429" in (alert.last_error or "")
+        assert alert.next_attempt_at == t + timedelta(seconds=600)
+        dispatch(engine, settings, t + timedelta(seconds=599))
+        assert len(hook.requests) == 1
+        dispatch(engine, settings, t + timedelta(seconds=600))
+        assert len(hook.requests) == 2
+        # a Retry-After shorter than the back-off does not shorten it (2nd failure: 60 s)
+        assert alerts(engine)[0].next_attempt_at == t + timedelta(seconds=660)
+
+
+def _config(tmp_path: Path, db_url: str, alerts_yaml: str) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(f"database_url: {json.dumps(db_url)}\n{FACTS}{alerts_yaml}", encoding="utf-8")
+    return path
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_dead_after_max_attempts_is_listed_and_retry_resends(
+    engine: Engine,
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    with WebhookReceiver() as hook:
+        hook.script += [Reply(500)] * 3
+        yaml_text = hook_yaml(hook.url(), extra="  max_attempts: 3\n")
+        settings = settings_for(yaml_text)
+        config = str(_config(tmp_path, db_url, yaml_text))
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        for minutes in (6, 7, 9):
+            dispatch(engine, settings, T0 + timedelta(minutes=minutes))
+        (alert,) = alerts(engine)
+        assert (alert.state, alert.next_attempt_at) == ("dead", None)
+        assert dispatch(engine, settings, T0 + timedelta(days=3)) == 0
+        assert len(hook.requests) == 3
+
+        code, out, _ = _cli(
+            capsys, "--config", config, "alerts", "--state", "dead", "--format", "json"
+        )
+        (row,) = json.loads(out)
+        assert (code, row["id"], row["state"], row["attempts"], row["fact"]) == (
+            0,
+            alert.id,
+            "dead",
+            3,
+            "coalition.countries",
+        )
+        assert "answered 500" in row["last_error"] and row["delivered"] is None
+        code, out, _ = _cli(capsys, "--config", config, "alerts")
+        assert code == 0 and "dead" in out and "hook" in out
+
+        code, out, err = _cli(
+            capsys, "--config", config, "alerts", "--retry", str(alert.id), "--dispatch"
+        )
+        assert code == 0, err
+        assert f"alert {alert.id} (hook) re-queued" in err and "delivered 1 alert(s)" in err
+        assert len(hook.requests) == 4 and len(hook.accepted) == 1
+        assert {r.headers["x-monitor-idempotency-key"] for r in hook.requests} == {
+            alert.idempotency_key
+        }
+        assert verify_signature(
+            SECRET, hook.requests[-1].body, hook.requests[-1].headers["x-monitor-signature"]
+        )
+    (done,) = alerts(engine)
+    assert done.state == "delivered" and len(attempts(engine, alert.id or 0)) == 4
+
+    code, _, err = _cli(capsys, "--config", config, "alerts", "--retry", str(alert.id))
+    assert code == 2 and "was delivered" in err and "nothing to retry" in err
+    code, _, err = _cli(capsys, "--config", config, "alerts", "--retry", "9999")
+    assert code == 2 and "no alert with id 9999" in err and "monitor alerts --state dead" in err
+
+
+def test_a_refusal_is_dead_at_once(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        hook.script += [Reply(410)]
+        settings = settings_for(hook_yaml(hook.url()))
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        dispatch(engine, settings, T0 + timedelta(minutes=6))
+    (alert,) = alerts(engine)
+    assert alert.state == "dead" and "answered 410" in (alert.last_error or "")
+    assert "monitor alerts --retry" in (alert.last_error or "")
+
+
+def test_a_slow_channel_does_not_delay_the_others(engine: Engine) -> None:
+    with WebhookReceiver() as slow, WebhookReceiver() as fast, SMTPReceiver() as smtp:
+        slow.script += [Reply(200, delay=3.0)]
+        yaml_text = hook_yaml(slow.url(), fast.url(), rule="{channels: [hook, other, mail]}")
+        yaml_text = yaml_text.replace(
+            "  rules:",
+            f"    - {{kind: email, name: mail, host: 127.0.0.1, port: {smtp.port}, "
+            "security: none, sender: m@example.org, to: [d@example.org]}\n  rules:",
+        )
+        settings = settings_for(yaml_text)
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        report(engine, settings, 2, "alpha", 5, published=T0, fact="force.troops")
+        started = time.monotonic()
+        delivered = dispatch(engine, settings, T0 + timedelta(minutes=6))
+        elapsed = time.monotonic() - started
+        assert len(fast.accepted) == 2 and len(smtp.messages) == 2
+        assert max(r.at for r in fast.requests) - started < 1.0
+    assert delivered == 4
+    by_channel: dict[str, list[str]] = {}
+    for a in alerts(engine):
+        by_channel.setdefault(a.channel, []).append(a.state)
+    # the slow hook's first alert timed out (1 s); its second waits for the retry, unattempted
+    assert by_channel == {
+        "hook": ["failed", "pending"],
+        "other": ["delivered", "delivered"],
+        "mail": ["delivered", "delivered"],
+    }
+    assert elapsed < 2.9
+    hook_alert = next(a for a in alerts(engine) if a.channel == "hook" and a.state == "failed")
+    assert "no answer" in (hook_alert.last_error or "")
+
+
+def test_a_digest_sends_one_message_for_several_changes(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        settings = settings_for(hook_yaml(hook.url(), rule="{channels: [hook], digest: 10m}"))
+        for i, fact in enumerate(("coalition.countries", "force.troops", "force.ships")):
+            report(
+                engine,
+                settings,
+                i,
+                "alpha",
+                31 + i,
+                fact=fact,
+                published=T0,
+                now=T0 + timedelta(minutes=i),
+            )
+        assert [a.state for a in alerts(engine)] == ["pending", "batched", "batched"]
+        assert dispatch(engine, settings, T0 + timedelta(minutes=9, seconds=59)) == 0
+        assert hook.requests == []
+        assert dispatch(engine, settings, T0 + timedelta(minutes=10)) == 1
+        report(
+            engine,
+            settings,
+            9,
+            "alpha",
+            7,
+            fact="force.jets",
+            published=T0,
+            now=T0 + timedelta(minutes=11),
+        )
+        assert dispatch(engine, settings, T0 + timedelta(minutes=12)) == 0
+        (got,) = hook.requests
+    payload = json.loads(got.body)
+    jsonschema.validate(payload, schema())
+    assert got.headers["x-monitor-event"] == "fact.digest" and payload["digest"] is True
+    assert [c["fact"] for c in payload["changes"]] == [
+        "coalition.countries",
+        "force.troops",
+        "force.ships",
+    ]
+    states = [(a.state, a.delivered_at) for a in alerts(engine)]
+    done = T0 + timedelta(minutes=10)
+    assert states == [("delivered", done)] * 3 + [("pending", None)]
+
+
+def test_alerts_roll_back_with_their_change(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        settings = settings_for(hook_yaml(hook.url()))
+        with Session(engine) as s:
+            article = Article(
+                url="https://a.example/1", outlet="a", published_at=T0, first_seen_at=T0
+            )
+            s.add(article)
+            s.flush()
+            version = ArticleVersion(
+                article_id=article.id or 0,
+                number=1,
+                content_hash="x" * 64,
+                text="Officials said 31 countries.",
+                fetched_at=T0,
+            )
+            s.add(version)
+            s.flush()
+            obs = Observation(
+                version_id=version.id or 0,
+                fact="coalition.countries",
+                value_json="31",
+                text="31 countries",
+                sentence="31 countries.",
+                start=0,
+                end=1,
+                created_at=T0,
+            )
+            s.add(obs)
+            s.flush()
+            changes = record_observations(
+                s, article=article, version=version, observations=[obs], settings=settings, now=T0
+            )
+            assert len(changes) == 1
+            assert len(s.exec(select(Alert)).all()) == 1
+            s.rollback()
+        assert alerts(engine) == []
+
+
+def test_a_lease_keeps_other_dispatchers_off_until_it_expires(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        settings = settings_for(hook_yaml(hook.url()))
+        report(engine, settings, 1, "alpha", 31, published=T0)
+    postgres = engine.dialect.name == "postgresql"
+    now = T0 + timedelta(minutes=6)
+    with Session(engine) as s:
+        first = claim(s, now=now, limit=10, postgres=postgres)
+        s.commit()
+    with Session(engine) as s:
+        assert claim(s, now=now + LEASE - timedelta(seconds=1), limit=10, postgres=postgres) == []
+        s.commit()
+    # the claimer died: after the lease the alert is claimed again, same row, same key
+    with Session(engine) as s:
+        assert claim(s, now=now + LEASE, limit=10, postgres=postgres) == first != []
+        s.commit()
+
+
+CHILD = """
+import sys, time
+from datetime import UTC, datetime
+from monitor.config import load_settings
+from monitor.store import create_db_engine
+from tests.test_alerts_delivery import report
+
+settings = load_settings(sys.argv[1])
+engine = create_db_engine(settings.database_url)
+now = datetime.now(UTC)
+changes = report(engine, settings, 1, "alpha", 31, published=now, now=now)
+print("committed", len(changes), flush=True)
+time.sleep(120)
+print("dispatching", flush=True)
+"""
+
+
+def test_alert_committed_before_a_sigkill_is_delivered_after_restart(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_DATABASE_URL"}
+    env["HOOK_SECRET"] = SECRET
+    with WebhookReceiver() as hook:
+        config = str(_config(tmp_path, db_url, hook_yaml(hook.url())))
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, config],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().split() == ["committed", "1"]
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
+            if child.stdout is not None:
+                child.stdout.close()
+        assert child.returncode == -signal.SIGKILL
+        assert hook.requests == []
+        (alert,) = alerts(engine)
+        assert alert.state == "pending"
+        restarted = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "monitor.cli",
+                "--config",
+                config,
+                "alerts",
+                "--dispatch",
+                "--format",
+                "json",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert restarted.returncode == 0, restarted.stderr
+        assert "delivered 1 alert(s)" in restarted.stderr
+        (row,) = json.loads(restarted.stdout)
+        assert row["state"] == "delivered"
+        (got,) = hook.requests
+        assert got.headers["x-monitor-idempotency-key"] == alert.idempotency_key
+        assert verify_signature(SECRET, got.body, got.headers["x-monitor-signature"])
