@@ -1,9 +1,10 @@
 """The read-only HTTP API (FastAPI) and ``monitor serve``.
 
 Every endpoint but ``/health`` needs ``Authorization: Bearer TOKEN`` with one of ``api.tokens``
-(compared in constant time). ``/changes.atom`` also takes ``?token=`` because feed readers cannot
-set headers. Without configured tokens the API is open, so it refuses to bind to anything but a
-loopback address. Only GET routes exist, so any other method gets 405.
+(compared in constant time). ``/changes.atom``, ``/docs`` and ``/openapi.json`` also take
+``?token=`` because feed readers and browsers cannot set headers. Without configured tokens the
+API is open, so it refuses to bind to anything but a loopback address. Only GET routes exist, so
+any other method gets 405.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -133,6 +137,10 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
         title="monitor",
         version=__version__,
         description="Read-only access to the fact history, changes, article versions and alerts.",
+        # Served below behind the token like every other route (FastAPI's own are public).
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.secrets = secrets
@@ -158,6 +166,16 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
             },
         )
         return response
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(_url_token)])
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(_url_token)])
+    def docs(token: str | None = None) -> HTMLResponse:
+        # A browser cannot send the header: the page passes ?token= on to the schema it loads.
+        schema = "/openapi.json" + (f"?{urlencode({'token': token})}" if token else "")
+        return get_swagger_ui_html(openapi_url=schema, title="monitor API")
 
     @app.get("/health", response_model=Health, tags=["service"])
     def health(response: Response) -> Health:
@@ -221,7 +239,7 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
 
     @app.get(
         "/changes.atom",
-        dependencies=[Depends(_feed_token)],
+        dependencies=[Depends(_url_token)],
         response_class=Response,
         responses={200: {"content": {"application/atom+xml": {}}}},
         tags=["changes"],
@@ -293,10 +311,10 @@ def _require_token(request: Request, creds: Credentials) -> None:
         raise _unauthorized(creds is not None)
 
 
-def _feed_token(
+def _url_token(
     request: Request,
     creds: Credentials,
-    token: Annotated[str | None, Query(description="the bearer token, for feed readers")] = None,
+    token: Annotated[str | None, Query(description="the token, for feed readers")] = None,
 ) -> None:
     given = creds.credentials if creds else token
     if not _allowed(request, given):
