@@ -86,28 +86,73 @@ class NumericFactSpec(_Strict):
         return self
 
 
+STATUSES: tuple[Status, ...] = ("present", "absent", "removed", "proposed", "disputed")
+
+
 class TermSpec(_Strict):
-    """One named term of a ``terms`` fact: the phrases that state it."""
+    """One named term of a ``terms`` fact: the phrases that state it.
+
+    ``context``: when given, a mention counts only if one of these phrases is in its sentence or
+    the one before or after (e.g. "first line of defence" only next to "army"). ``statuses``: the
+    statuses the term can take; a cue for any other status leaves the mention at
+    ``default_status`` (a condition the coalition sets for itself is stated, not proposed).
+    """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = ""
     phrases: tuple[str, ...] = Field(min_length=1)
+    context: tuple[str, ...] = ()
     default_status: Status = "present"
+    statuses: tuple[Status, ...] = STATUSES
 
-    @field_validator("phrases")
+    @field_validator("phrases", "context")
+    @classmethod
+    def _phrases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(v)
+
+    @model_validator(mode="after")
+    def _default_allowed(self) -> TermSpec:
+        if self.default_status not in self.statuses:
+            raise ValueError(
+                f"default_status {self.default_status!r} is not among statuses "
+                f"{list(self.statuses)}; add it there"
+            )
+        return self
+
+
+class StatusCues(_Strict):
+    """Extra cue phrases per status, added to the general English defaults (facts/status.py)."""
+
+    removed: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    disputed: tuple[str, ...] = ()
+    proposed: tuple[str, ...] = ()
+    present: tuple[str, ...] = ()
+
+    @field_validator("removed", "absent", "disputed", "proposed", "present")
     @classmethod
     def _phrases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _check_phrases(v)
 
 
 class TermsFactSpec(_Strict):
-    """A fact whose value is a set of terms, each present/absent/removed/proposed/disputed."""
+    """A fact whose value is a set of terms, each present/absent/removed/proposed/disputed.
+
+    ``subjects``: when given, an article must mention one of them for any term to count (keeps
+    another story's "no U.S. troops" out). ``cues``: story-specific status cues.
+    """
 
     id: str = Field(pattern=FACT_ID)
     label: str = ""
     kind: Literal["terms"]
     terms: tuple[TermSpec, ...] = Field(min_length=1)
     subjects: tuple[str, ...] = ()
+    cues: StatusCues = StatusCues()
+
+    @field_validator("subjects")
+    @classmethod
+    def _phrases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_phrases(v)
 
     @model_validator(mode="after")
     def _unique_terms(self) -> TermsFactSpec:

@@ -1,11 +1,176 @@
-"""Terms facts: each mention of a named term with its status (owner: fact-stage terms)."""
+"""Terms facts: each mention of a named term with its status (owner: fact-stage terms).
+
+A mention is a term phrase in an article that names one of the fact's ``subjects``. Its status
+comes from cues in its sentence, or in the sentences after it that refer back to it
+(facts/status.py). An article then supports one status per term, as a careful reader would say
+it: a removal or an absence is the outcome of the earlier proposal it mentions, a dispute
+outweighs the asks around it, and an agreement outweighs talk of a proposal. Every mention of
+the term carries that status; its confidence drops when its own words read differently, and
+with hedges ("could", "is expected to") and attributions ("according to").
+"""
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
 from monitor.facts.model import Finding
-from monitor.facts.spec import TermsFactSpec
+from monitor.facts.spec import Status, TermsFactSpec, TermSpec
+from monitor.facts.status import Cues, compiled, read_following, read_sentence, same_paragraph
+from monitor.facts.text import Span, phrases_pattern, sentences
+
+# Article-level precedence of what cues state (an agreement outweighs talk of a proposal); a
+# mention without cues only fills in, an unstated ask before an unstated presence.
+_STATED: dict[Status, int] = {"removed": 6, "disputed": 5, "absent": 4, "present": 3, "proposed": 2}
+_UNSTATED: dict[Status, int] = {"proposed": 1}
+_FOLLOWING = 3  # sentences after a mention that may still be about it
+_HEDGE = re.compile(
+    r"\b(?:could|might|may|possibly|perhaps|probably|likely|unlikely|is expected to|"
+    r"are expected to|appears? to|seems? to|if confirmed)\b",
+    re.I,
+)
+_ATTRIBUTION = re.compile(
+    r"\b(?:according to|reportedly|sources?|on condition of anonymity|anonymous|quoted|"
+    r"claimed|seen by|(?:a|one|two|several) (?:\w+ )?(?:diplomats?|officials?))\b",
+    re.I,
+)
+
+
+# A question asserts nothing about a term unless it takes it for granted ("Where will the cell
+# sit?"); "Will there be...?" and "And the offer made last week?" only ask.
+_WH = re.compile(
+    r"(?:[A-Z]{1,3}:\s*)?[\"'“‘]?(?:where|when|how|what|who|whom|whose|which|why)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    term: TermSpec
+    start: int
+    end: int
+    sentence: Span
+    status: Status
+    explicit: bool
 
 
 def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
-    """Every mention of a term of ``spec`` in ``text``, each with its status."""
-    return []
+    """Every mention of a term of ``spec`` in ``text``, each with the status the article gives
+    that term; empty when the article names none of the fact's subjects."""
+    subjects = phrases_pattern(spec.subjects)
+    if not text or (subjects is not None and subjects.search(text) is None):
+        return []
+    spans = sentences(text)
+    if not spans:
+        return []
+    located = _locate(text, spec, spans)
+    cues = compiled(spec.cues)
+    taken = {i for _, _, _, i in located}
+    mentions = [
+        _read(text, term, start, end, i, spans, taken, cues) for term, start, end, i in located
+    ]
+    resolved: dict[str, tuple[Status, bool]] = {}
+    for m in mentions:
+        best = resolved.get(m.term.id)
+        if best is None or _rank(m.status, m.explicit) > _rank(*best):
+            resolved[m.term.id] = (m.status, m.explicit)
+    return [_finding(text, spec.id, m, resolved[m.term.id][0]) for m in mentions]
+
+
+def _asks(text: str, sentence: Span) -> bool:
+    """Whether the sentence is a question that does not take its subject for granted."""
+    if text[sentence.end - 1] != "?":
+        return False
+    return _WH.match(text, sentence.start, sentence.end) is None
+
+
+def _rank(status: Status, explicit: bool) -> int:
+    return _STATED[status] if explicit else _UNSTATED.get(status, 0)
+
+
+def _locate(
+    text: str, spec: TermsFactSpec, spans: list[Span]
+) -> list[tuple[TermSpec, int, int, int]]:
+    """Term phrases as (term, start, end, sentence index); overlaps keep the longest."""
+    starts = [s.start for s in spans]
+    found: list[tuple[TermSpec, int, int, int]] = []
+    for term in spec.terms:
+        pattern = phrases_pattern(term.phrases)
+        context = phrases_pattern(term.context)
+        if pattern is None:
+            continue
+        last_end = -1
+        for m in pattern.finditer(text):
+            if m.end() <= m.start() or m.start() < last_end:
+                continue
+            i = max(0, bisect_right(starts, m.start()) - 1)
+            if _asks(text, spans[i]):
+                continue
+            if context is not None:
+                lo, hi = spans[max(i - 1, 0)].start, spans[min(i + 1, len(spans) - 1)].end
+                if context.search(text, lo, hi) is None:
+                    continue
+            found.append((term, m.start(), m.end(), i))
+            last_end = m.end()
+    return sorted(found, key=lambda f: (f[1], f[2]))
+
+
+def _read(
+    text: str,
+    term: TermSpec,
+    start: int,
+    end: int,
+    i: int,
+    spans: list[Span],
+    taken: set[int],
+    cues: Cues,
+) -> _Mention:
+    sentence = spans[i]
+    if end > sentence.end:
+        # A phrase that runs over a sentence break keeps the whole of both as its sentence.
+        j = i
+        while j + 1 < len(spans) and spans[j].end < end:
+            j += 1
+        sentence = Span(sentence.start, max(spans[j].end, end))
+    status = read_sentence(text, sentence.start, sentence.end, (start, end), cues)
+    if status not in ("removed", "absent"):
+        following = _following(text, i, spans, taken)
+        later = read_following(text, following, cues) if following else None
+        if later is not None:
+            status = later
+    explicit = status is not None
+    if status is None or status not in term.statuses:
+        status, explicit = term.default_status, False
+    return _Mention(term, start, end, sentence, status, explicit)
+
+
+def _following(text: str, i: int, spans: list[Span], taken: set[int]) -> list[tuple[int, int]]:
+    """Up to three next sentences of the same paragraph, until one names a term itself."""
+    out: list[tuple[int, int]] = []
+    for j in range(i + 1, min(i + 1 + _FOLLOWING, len(spans))):
+        if j in taken or not same_paragraph(text, spans[j - 1].end, spans[j].start):
+            break
+        out.append((spans[j].start, spans[j].end))
+    return out
+
+
+def _finding(text: str, fact: str, m: _Mention, status: Status) -> Finding:
+    confidence = 1.0
+    s, e = m.sentence.start, m.sentence.end
+    if _HEDGE.search(text, s, e):
+        confidence -= 0.2
+    if _ATTRIBUTION.search(text, s, e):
+        confidence -= 0.1
+    if status != m.status:
+        confidence -= 0.2
+    return Finding(
+        fact=fact,
+        text=text[m.start : m.end],
+        sentence=text[s:e],
+        start=m.start,
+        end=m.end,
+        term=m.term.id,
+        status=status,
+        mention="current",
+        confidence=round(max(confidence, 0.3), 2),
+    )
