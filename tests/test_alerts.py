@@ -263,3 +263,29 @@ def test_readme_alerts_example_is_valid() -> None:
     env = {name: SECRET for name in re.findall(r"\$\{(\w+)\}", example.group(1))}
     settings = parse_settings(example.group(1), env=env)
     assert settings.alerts.channels and settings.alerts.rules
+
+
+def test_readme_receiver_snippet_verifies_our_signature() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section:alerts")[1].split("<!-- /section:alerts")[0]
+    snippet = re.search(r"```python\n(.*?)```", section, re.S)
+    assert snippet
+    scope: dict[str, Any] = {}
+    exec(snippet.group(1), scope)
+    body = b'{"event":"fact.change","version":1}'
+    header = sign(SECRET, int(datetime.now(UTC).timestamp()), body)
+    assert scope["verify"](SECRET, body, header)
+    assert not scope["verify"](SECRET, body + b"x", header)
+    assert not scope["verify"](SECRET, body, sign(SECRET, 1_000_000_000, body))
+
+
+def test_feeds_yaml_alerts_example_is_valid_once_uncommented() -> None:
+    text = (REPO / "feeds.yaml").read_text(encoding="utf-8")
+    block = re.search(r"^alerts:\n(?:[ #].*\n?)*", text, re.M)
+    assert block, "feeds.yaml must have an alerts: section"
+    lines = [re.sub(r"^  # ?", "  ", line) for line in block.group(0).splitlines()]
+    example = "\n".join(lines)
+    env = {name: SECRET for name in re.findall(r"\$\{(\w+)\}", example)}
+    settings = parse_settings(example, env=env)
+    assert len(settings.alerts.channels) == 2 and len(settings.alerts.rules) == 2
+    assert parse_settings(text, env={}).alerts.channels == ()
