@@ -195,6 +195,8 @@ def _csv(rows: Sequence[Mapping[str, Any]]) -> None:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list):
         return json.dumps(value)
     return str(value)
