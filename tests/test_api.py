@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from typing import Any
 import feedparser
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -256,8 +258,13 @@ def test_openapi_lists_the_endpoints(api: httpx.Client) -> None:
     assert f"/openapi.json?token={TOKEN}" in docs.text
 
 
-def test_atom_feed_has_one_entry_per_change(api: httpx.Client) -> None:
-    response = api.get("/changes.atom", params={"token": TOKEN})
+def test_atom_feed_has_one_entry_per_change(
+    api: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="monitor.api"):
+        response = api.get("/changes.atom", params={"token": TOKEN})
+    assert "GET /changes.atom 200" in caplog.text
+    assert TOKEN not in caplog.text
     assert response.headers["content-type"].startswith("application/atom+xml")
     feed = feedparser.parse(response.content)
     assert not feed.bozo, feed.get("bozo_exception")
@@ -284,6 +291,15 @@ def test_without_tokens_only_loopback(engine: Engine, story: Story) -> None:
         create_app(engine, open_settings, host="0.0.0.0")
     with serve(create_app(engine, open_settings, host="127.0.0.1")) as base:
         assert httpx.get(f"{base}/facts").status_code == 200
+
+
+def test_health_says_when_the_database_is_down(tmp_path: Path) -> None:
+    gone = sa.create_engine(f"sqlite:///{tmp_path / 'missing' / 'monitor.sqlite'}")
+    with serve(create_app(gone, SETTINGS)) as base:
+        response = httpx.get(f"{base}/health")
+    gone.dispose()
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
 
 
 def _free_port() -> int:
