@@ -23,54 +23,72 @@ _DOC = (
 )
 _NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n't)"
 
-DEFAULT_CUES: dict[Status, tuple[str, ...]] = {
-    "removed": (
-        r"(?:removed|dropped|deleted|struck|cut|stripped|excised|erased|scrubbed|taken out|"
-        r"scrapped|omitted|left out|edited out|cut out) (?:\w+ ){0,2}?from",
-        r"(?:was|were|been|being|got) (?:\w+ )?(?:removed|dropped|deleted|cut|struck out|"
-        r"scrapped|excised|stripped out|taken out|edited out|watered down)",
-        r"(?:vanished|disappeared|went missing|fell out|was gone|were gone)",
-        r"no longer (?:in|part of|included|contains?|includes?|mentions?|appears?)",
-        r"(?:did not|didn't|failed to) (?:survive|make it into|make the final)",
-    ),
-    "absent": (
-        rf"{_NEG} (?:\w+ ){{0,2}}?(?:in|part of|included in|mentioned in|written into|among)"
-        rf" (?:[\w'’-]+ ){{0,4}}?{_DOC}",
-        r"(?:appears?|appeared|features?) nowhere",
-        r"nowhere in",
-        r"(?:contains?|contained|includes?|included|mentions?|mentioned) (?:no|nothing on)",
-        r"(?:does|do|did)(?: not|n't) (?:include|contain|mention|provide for|refer to)",
-        r"(?:absence of|absent from|missing from|left out of|omitted from|omits|is silent on)",
-        r"no mention of",
-    ),
-    "disputed": (
-        r"(?:contested|disputed|in dispute|controversial|contentious|divisive|sticking point|"
-        r"bone of contention|at odds|divided over|split over|disagree|disagrees|disagreed|"
-        r"disagreement over|remains? unresolved)",
-        r"(?:rejects|rejected|refuses to accept|refused to accept|will never accept|objects to|"
-        r"objected to|opposes|opposed)",
-    ),
-    "proposed": (
-        r"(?:propos\w*|draft|drafts|drafted|offers?|offered|offering|on offer|floated|mooted|"
-        r"tabled|put forward|suggested|counter-?propos\w*)",
-        r"(?:prepared|willing|ready) to (?:give|offer|provide|extend)",
-        r"(?:seeks?|seeking|sought|asks? for|asked for|asking for|requests?|requested|"
-        r"requesting|calls? for|called for|press(?:es|ed|ing)? for|push(?:es|ed|ing)? for|"
-        r"lobb\w* for|urged?|urging|demand\w*|wants?|wanted|hopes?|hoped|hoping|counting on|"
-        r"count on|insists? on|insisted on)",
-        r"(?:needs?|needed|necessary|essential|indispensable|required|requires)",
-        r"(?:under discussion|being (?:negotiated|discussed|worked out)|still (?:being )?"
-        r"(?:negotiated|discussed|worked out)|to be (?:finali[sz]ed|agreed|worked out|spelled out)|"
-        r"will be (?:finali[sz]ed|spelled out|worked out|settled)|has yet to|have yet to|"
-        r"unanswered|discussed|would be put to|in return for|in exchange for)",
-    ),
-    "present": (
-        r"(?:agreed|adopted|approved|signed|endorsed|established|set up|created|creates|"
-        r"launched|decided|commits|committed|confirmed|began work|opened|opens|in force)",
-    ),
+# Where a cue stands relative to the mention it is about: "before" ("the text contains no X",
+# "they proposed X"), "after" ("X was removed", "X is not in the final text"), or "either"
+# ("the X London is seeking", "seeking X"). A cue after a mention must follow it closely.
+Where = str
+DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
+    "removed": {
+        "after": (
+            r"(?:removed|dropped|deleted|struck|cut|stripped|excised|erased|scrubbed|taken out|"
+            r"scrapped|omitted|left out|edited out|cut out) (?:\w+ ){0,2}?from",
+            r"(?:was|were|been|being|got|is|are) (?:\w+ )?(?:removed|dropped|deleted|cut|"
+            r"struck out|scrapped|excised|stripped out|taken out|edited out|watered down)",
+            r"(?:vanished|disappeared|went missing|fell out|was gone|were gone|is gone)",
+            r"no longer (?:in|part of|included|appears?)",
+            r"(?:did not|didn't|failed to) (?:survive|make it into|make the final)",
+        ),
+        "before": (
+            r"(?:dropped|removed|deleted|scrapped|struck out|excised|cut out)",
+            r"no longer (?:contains?|includes?|mentions?|provides? for)",
+        ),
+    },
+    "absent": {
+        "after": (
+            rf"{_NEG} (?:\w+ ){{0,2}}?(?:in|part of|included in|mentioned in|written into|among)"
+            rf" (?:[\w'’-]+ ){{0,4}}?{_DOC}",
+            r"(?:appears?|appeared|features?) nowhere",
+            r"nowhere in",
+            r"(?:absent from|missing from|left out of|omitted from)",
+        ),
+        "before": (
+            r"(?:contains?|contained|includes?|included|mentions?|mentioned) (?:no|nothing on)",
+            r"(?:does|do|did)(?: not|n't) (?:include|contain|mention|provide for|refer to)",
+            r"(?:absence of|omits|omitted|is silent on|was silent on|no mention of)",
+        ),
+    },
+    "disputed": {
+        "either": (
+            r"(?:contested|disputed|in dispute|controversial|contentious|divisive|sticking point|"
+            r"bone of contention|at odds|divided over|split over|disagree|disagrees|disagreed|"
+            r"disagreement over|remains? unresolved)",
+            r"(?:rejects|rejected|refuses to accept|refused to accept|will never accept|"
+            r"objects to|objected to|opposes|opposed)",
+        ),
+    },
+    "proposed": {
+        "either": (
+            r"(?:propos\w*|draft|drafts|drafted|offers?|offered|offering|on offer|floated|mooted|"
+            r"tabled|put forward|suggested|counter-?propos\w*)",
+            r"(?:prepared|willing|ready) to (?:give|offer|provide|extend)",
+            r"(?:seeks?|seeking|sought|asks? for|asked for|asking for|requests?|requested|"
+            r"requesting|calls? for|called for|press(?:es|ed|ing)? for|push(?:es|ed|ing)? for|"
+            r"lobb\w* for|urged?|urging|demand\w*|wants?|wanted|hopes?|hoped|hoping|counting on|"
+            r"count on|insists? on|insisted on)",
+            r"(?:needs?|needed|necessary|essential|indispensable|required|requires)",
+            r"(?:under discussion|being (?:negotiated|discussed|worked out)|still (?:being )?"
+            r"(?:negotiated|discussed|worked out)|to be (?:finali[sz]ed|agreed|worked out|"
+            r"spelled out)|will be (?:finali[sz]ed|spelled out|worked out|settled)|has yet to|"
+            r"have yet to|unanswered|discussed|would be put to|in return for|in exchange for)",
+        ),
+    },
+    "present": {
+        "either": (
+            r"(?:agreed|adopted|approved|signed|endorsed|established|set up|created|creates|"
+            r"launched|decided|commits|committed|confirmed|began work|opened|opens|in force)",
+        ),
+    },
 }
-# An active removal ("the text dropped X") is about what follows it in its clause.
-DEFAULT_REMOVAL_VERBS = (r"(?:dropped|removed|deleted|scrapped|struck out|excised)",)
 DEFAULT_EARLIER = (
     r"(?:earlier|previous|prior|initial|original|first|preliminary) (?:drafts?|versions?|texts?)",
     r"(?:drafts?|draft text) (?:\w+ ){0,3}?(?:contained|included|had|carried|promised)",
@@ -87,7 +105,8 @@ _NEGATED = re.compile(rf"\b{_NEG}(?:\s+[\w'’-]+){{0,2}}\s*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # Where one clause of a sentence ends and another, about something else, begins.
 _CLAUSE = re.compile(r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b", re.I)
-_AFTER = 60  # characters after a mention in which a cue can still be about it
+_REFERS = re.compile(r"\s*(?:it|this|that|they|which)\b", re.I)
+_AFTER = 80  # characters after a mention in which a cue can still be about it
 
 # Strongest first: one mention gets the first status whose cue it has.
 ORDER: tuple[Status, ...] = ("removed", "disputed", "absent", "proposed", "present")
@@ -95,15 +114,15 @@ ORDER: tuple[Status, ...] = ("removed", "disputed", "absent", "proposed", "prese
 
 @dataclass(frozen=True)
 class Cues:
-    """Compiled cue patterns of one terms fact."""
+    """Compiled cue patterns of one terms fact: per status, those before and after a mention."""
 
-    by_status: dict[Status, re.Pattern[str]]
-    removal_verbs: re.Pattern[str]
+    before: dict[Status, re.Pattern[str] | None]
+    after: dict[Status, re.Pattern[str] | None]
     earlier: re.Pattern[str]
 
 
-def _join(sources: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{s})" for s in sources), re.I)
+def _join(sources: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{s})" for s in sources), re.I) if sources else None
 
 
 def _words(sources: tuple[str, ...]) -> list[str]:
@@ -112,36 +131,44 @@ def _words(sources: tuple[str, ...]) -> list[str]:
 
 @lru_cache(maxsize=64)
 def compiled(extra: StatusCues) -> Cues:
-    """The default cues plus a fact's own, compiled once per fact definition."""
-    by_status: dict[Status, re.Pattern[str]] = {}
+    """The default cues plus a fact's own (either side), compiled once per fact definition."""
+    before: dict[Status, re.Pattern[str] | None] = {}
+    after: dict[Status, re.Pattern[str] | None] = {}
     for status in ORDER:
-        sources = _words(DEFAULT_CUES[status])
-        sources += [phrase_regex(p) for p in getattr(extra, status)]
-        by_status[status] = _join(sources)
-    return Cues(by_status, _join(_words(DEFAULT_REMOVAL_VERBS)), _join(_words(DEFAULT_EARLIER)))
+        cues = DEFAULT_CUES[status]
+        either = _words(cues.get("either", ())) + [phrase_regex(p) for p in getattr(extra, status)]
+        before[status] = _join(_words(cues.get("before", ())) + either)
+        after[status] = _join(_words(cues.get("after", ())) + either)
+    earlier = _join(_words(DEFAULT_EARLIER))
+    assert earlier is not None
+    return Cues(before, after, earlier)
 
 
-def _overlaps(m: re.Match[str], mention: tuple[int, int]) -> bool:
-    return m.start() < mention[1] and m.end() > mention[0]
-
-
-def _scoped(
-    pattern: re.Pattern[str],
+def _about(
+    pattern: re.Pattern[str] | None,
     text: str,
     span: tuple[int, int],
     mention: tuple[int, int],
     *,
-    after: int,
+    negatable: bool,
+    refer: bool = False,
 ) -> bool:
-    """Whether ``pattern`` has a non-negated match in the mention's clause: before the mention,
-    or at most ``after`` characters after it (a relative clause: "the backstop London seeks")."""
-    for m in pattern.finditer(text, *span):
-        if _overlaps(m, mention) or m.start() - mention[1] > after:
+    """Whether ``pattern`` matches in the mention's clause: on its side of the mention, not
+    negated (when ``negatable``), and close behind it when it follows. With ``refer``, a next
+    clause that refers back ("..., but it was dropped") still counts."""
+    if pattern is None:
+        return False
+    lo, hi = span
+    for m in pattern.finditer(text, lo, hi):
+        if m.start() < mention[1] and m.end() > mention[0]:
             continue
-        if _NEGATED.search(text, max(span[0], m.start() - 30), m.start()):
+        if m.start() >= mention[1] and m.start() - mention[1] > _AFTER:
+            break
+        if negatable and _NEGATED.search(text, max(lo, m.start() - 30), m.start()):
             continue
-        lo, hi = (m.end(), mention[0]) if m.end() <= mention[0] else (mention[1], m.start())
-        if _CLAUSE.search(text, lo, hi):
+        gap = (m.end(), mention[0]) if m.end() <= mention[0] else (mention[1], m.start())
+        boundary = _CLAUSE.search(text, *gap)
+        if boundary is not None and not (refer and _REFERS.match(text, boundary.end())):
             continue
         return True
     return False
@@ -151,19 +178,16 @@ def read_sentence(
     text: str, start: int, end: int, mention: tuple[int, int], cues: Cues
 ) -> Status | None:
     """The strongest status cue about a mention in its sentence text[start:end], or None."""
-    span = (start, end)
-    earlier = cues.earlier.search(text, start, end) is not None
-    if _scoped(cues.removal_verbs, text, (start, mention[0]), mention, after=0):
-        return "removed"
+    before, after = (start, mention[0]), (mention[1], end)
     for status in ORDER:
-        pattern = cues.by_status[status]
-        if status in ("removed", "absent"):
-            # Negation is part of these cues ("no longer", "not in the text"): no check.
-            hit = any(not _overlaps(m, mention) for m in pattern.finditer(text, start, end))
-        else:
-            hit = _scoped(pattern, text, span, mention, after=_AFTER)
-        if hit:
-            return "removed" if status == "absent" and earlier else status
+        negatable = status in ("proposed", "present", "disputed")
+        refer = not negatable
+        if _about(
+            cues.before[status], text, before, mention, negatable=negatable, refer=refer
+        ) or _about(cues.after[status], text, after, mention, negatable=negatable, refer=refer):
+            if status == "absent" and cues.earlier.search(text, start, end):
+                return "removed"
+            return status
     return None
 
 
@@ -174,11 +198,15 @@ def read_following(text: str, spans: list[tuple[int, int]], cues: Cues) -> Statu
         if not _ANAPHOR.search(text, start, end):
             continue
         earlier = earlier or cues.earlier.search(text, start, end) is not None
-        if cues.by_status["removed"].search(text, start, end):
+        if _any(cues.after["removed"], text, start, end):
             return "removed"
-        if cues.by_status["absent"].search(text, start, end):
+        if _any(cues.after["absent"], text, start, end):
             return "removed" if earlier else "absent"
     return None
+
+
+def _any(pattern: re.Pattern[str] | None, text: str, start: int, end: int) -> bool:
+    return pattern is not None and pattern.search(text, start, end) is not None
 
 
 def same_paragraph(text: str, end: int, start: int) -> bool:

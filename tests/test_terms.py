@@ -1,0 +1,394 @@
+"""Terms facts: every mention of a term with its status, read as a careful reader would."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from monitor.config import load_settings, parse_settings
+from monitor.facts import find_facts
+from monitor.facts.spec import TermsFactSpec
+from monitor.facts.terms import find_terms
+
+from .conftest import REPO, SHARED
+
+DEV = SHARED / "facts" / "dev"
+
+
+@cache
+def guarantees() -> TermsFactSpec:
+    """The shipped ``guarantee.terms`` fact of feeds.yaml."""
+    facts = load_settings(REPO / "feeds.yaml", env={}).facts
+    return next(f for f in facts if isinstance(f, TermsFactSpec) and f.id == "guarantee.terms")
+
+
+def statuses(text: str, spec: TermsFactSpec | None = None) -> dict[str, str]:
+    """term -> status of every term found (one status per term and article)."""
+    found: dict[str, set[str]] = {}
+    for f in find_terms(text, spec or guarantees()):
+        assert f.term is not None and f.status is not None
+        found.setdefault(f.term, set()).add(f.status)
+    assert all(len(s) == 1 for s in found.values()), found
+    return {term: s.pop() for term, s in found.items()}
+
+
+STATUS_CASES = [
+    # present: stated as part of the arrangement
+    (
+        "Allies said the force for Ukraine would be deployed once a ceasefire takes effect.",
+        {"after_ceasefire": "present"},
+    ),
+    (
+        "The United States will lead a ceasefire monitoring mechanism in Ukraine, the text says.",
+        {"us_monitoring": "present"},
+    ),
+    ("Leaders agreed on a coordination cell in Kyiv.", {"coordination_cell": "present"}),
+    (
+        "Kyiv insists that a strong Ukrainian army remains the main security guarantee.",
+        {"ukrainian_army_first": "present"},
+    ),
+    ("Trump said U.S. troops would not be deployed to Ukraine.", {"no_us_troops": "present"}),
+    (
+        "The monitoring of the ceasefire in Ukraine will be led by the United States.",
+        {"us_monitoring": "present"},
+    ),
+    # proposed: asked for, offered, in a draft, still being negotiated
+    (
+        "European officials say a U.S. backstop remains essential for any force in Ukraine.",
+        {"us_backstop": "proposed"},
+    ),
+    (
+        "Britain proposed a coordination cell in Kyiv, but no decision was taken.",
+        {"coordination_cell": "proposed"},
+    ),
+    (
+        "Washington has offered Ukraine guarantees modelled on Article 5, officials said.",
+        {"article5_like": "proposed"},
+    ),
+    (
+        "Macron said US support for the force in Ukraine is still being negotiated.",
+        {"us_backstop": "proposed"},
+    ),
+    (
+        "Ukraine's allies want U.S. air cover for the reassurance force, which would deploy after "
+        "a peace deal.",
+        {"us_backstop": "proposed", "after_ceasefire": "present"},
+    ),
+    # removed: dropped from a text
+    (
+        "The U.S. backstop was removed from the final communique on Ukraine.",
+        {"us_backstop": "removed"},
+    ),
+    (
+        "An earlier draft had included a U.S. commitment to support the force in the event of an "
+        "attack on Ukraine, but it was dropped from the final text.",
+        {"us_backstop": "removed"},
+    ),
+    (
+        "Drafts of the Ukraine declaration contained a U.S. backstop. The clause was cut from the "
+        "final text.",
+        {"us_backstop": "removed"},
+    ),
+    (
+        "Language on U.S. support for the force if Russia attacks again, which appeared in earlier "
+        "drafts, is not in the final declaration on Ukraine.",
+        {"us_backstop": "removed"},
+    ),
+    # absent: stated not to be in it
+    ("The final text on Ukraine makes no mention of a U.S. backstop.", {"us_backstop": "absent"}),
+    (
+        "Ukraine: the communique does not include American backing for the force.",
+        {"us_backstop": "absent"},
+    ),
+    (
+        "The Article 5-like offer appears nowhere in the declaration on Ukraine.",
+        {"article5_like": "absent"},
+    ),
+    # disputed: the parties contest it
+    (
+        "The Kremlin has rejected a U.S.-led monitoring mission in Ukraine.",
+        {"us_monitoring": "disputed"},
+    ),
+    (
+        "Whether Washington would provide a backstop for the Ukraine force remains disputed.",
+        {"us_backstop": "disputed"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STATUS_CASES, ids=[c[0][:50] for c in STATUS_CASES])
+def test_status_of_each_term(text: str, expected: dict[str, str]) -> None:
+    assert statuses(text) == expected
+
+
+NEGATION_CASES = [
+    # The term's own "no" is not an absence of it.
+    ("There will be no U.S. troops on the ground in Ukraine.", {"no_us_troops": "present"}),
+    # A negated request is no request.
+    (
+        "Nobody in Kyiv is asking for American troops; there will be no U.S. troops in Ukraine.",
+        {"no_us_troops": "present"},
+    ),
+    # A negation about something else in the sentence leaves the term alone.
+    (
+        "Poland will not take part in the force in Ukraine after a ceasefire under the plan.",
+        {"after_ceasefire": "present"},
+    ),
+    # "dropped" is about what follows it, not the term before it.
+    (
+        "The text sought a U.S. guarantee mirroring Article 5 for Ukraine and dropped the draft's "
+        "language on elections.",
+        {"article5_like": "proposed"},
+    ),
+    # A cue in another clause is about that clause.
+    (
+        "Ukraine's own armed forces would remain the first line of defence, and that the framework "
+        "under discussion would allow a larger army.",
+        {"ukrainian_army_first": "present"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), NEGATION_CASES, ids=[c[0][:50] for c in NEGATION_CASES]
+)
+def test_negation_and_cue_scope(text: str, expected: dict[str, str]) -> None:
+    assert statuses(text) == expected
+
+
+NOT_A_TERM = [
+    "Zelensky said elections in Ukraine could be held after a ceasefire.",
+    "The war in Ukraine has killed thousands since the war began.",
+    "Washington says there will be no U.S. troops inside Gaza after the ceasefire.",
+    "NATO's Article 5 commits allies to defend each other; Ukraine is not a member.",
+    "Europe must be the first line of defence, Trump told Ukraine's allies.",
+    "Will there be a coordination cell in Kyiv?",
+    "The U.N. monitoring mission in Ukraine recorded 14,000 civilian deaths.",
+]
+
+
+@pytest.mark.parametrize("text", NOT_A_TERM)
+def test_lookalikes_are_not_terms(text: str) -> None:
+    assert statuses(text) == {}
+
+
+def test_one_status_per_article_proposal_then_removal() -> None:
+    text = (
+        "European officials have sought a U.S. backstop for the Ukraine force for a year. "
+        "A draft seen on Monday still promised U.S. support for the force in case of a new attack. "
+        "That line was removed from the final declaration."
+    )
+    found = find_terms(text, guarantees())
+    assert {f.status for f in found} == {"removed"}
+    assert [f.text for f in found] == ["backstop", "U.S. support for the force"]
+    # Mentions whose own words said "proposed" carry the article's status with less confidence.
+    assert min(f.confidence for f in found) < max(f.confidence for f in found)
+
+
+def test_dispute_outweighs_the_asks_around_it() -> None:
+    text = (
+        "Whether Washington would support a European force if Russia attacked it - the so-called "
+        "backstop - is contested: European leaders in Ukraine's coalition say it is indispensable."
+    )
+    assert statuses(text) == {"us_backstop": "disputed"}
+
+
+def test_hedges_and_attributions_lower_confidence() -> None:
+    firm = find_terms(
+        "The United States will lead a mechanism to monitor the ceasefire in Ukraine.", guarantees()
+    )
+    hedged = find_terms(
+        "The United States could lead a mechanism to monitor the ceasefire in Ukraine.",
+        guarantees(),
+    )
+    attributed = find_terms(
+        "The United States could lead a mechanism to monitor the ceasefire "
+        "in Ukraine, according to a diplomat.",
+        guarantees(),
+    )
+    assert [f.term for f in firm] == [f.term for f in hedged] == ["us_monitoring"]
+    assert firm[0].confidence == 1.0
+    assert hedged[0].confidence < firm[0].confidence
+    assert attributed[0].confidence < hedged[0].confidence
+
+
+@cache
+def dev_articles() -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted((DEV / "articles").glob("*.txt"))}
+
+
+def test_evidence_offsets_point_at_the_words() -> None:
+    count = 0
+    for text in dev_articles().values():
+        for f in find_terms(text, guarantees()):
+            count += 1
+            assert text[f.start : f.end] == f.text
+            assert f.sentence in text
+            assert f.text in f.sentence
+            assert f.fact == "guarantee.terms" and f.mention == "current"
+            assert 0.3 <= f.confidence <= 1.0
+    assert count > 100
+
+
+STRIKE_CONFIG = """\
+feeds: []
+facts:
+  - id: strike.deal
+    label: Terms of the rail strike settlement
+    kind: terms
+    subjects: [rail union, rail strike, train drivers]
+    cues:
+      disputed: [walked out over]
+    terms:
+      - id: pay_rise
+        phrases: [pay rise, wage increase, 're:\\b\\d+(?:\\.\\d+)? ?(?:%|per cent) raise']
+      - id: four_day_week
+        phrases: [four-day week, 32-hour week]
+      - id: no_compulsory_redundancies
+        phrases: [no compulsory redundancies, job guarantee]
+"""
+
+STRIKE_CASES = [
+    (
+        "Train drivers accepted the deal. The agreement gives a 5% raise and a job guarantee "
+        "until 2028.",
+        {"pay_rise": "present", "no_compulsory_redundancies": "present"},
+    ),
+    (
+        "The rail union is demanding a four-day week; the operator has offered a pay rise.",
+        {"four_day_week": "proposed", "pay_rise": "proposed"},
+    ),
+    (
+        "The four-day week was dropped from the final agreement with the rail union.",
+        {"four_day_week": "removed"},
+    ),
+    ("The rail union walked out over the 32-hour week.", {"four_day_week": "disputed"}),
+    (
+        "The final agreement with train drivers contains no job guarantee.",
+        {"no_compulsory_redundancies": "absent"},
+    ),
+    ("Nurses won a pay rise and a four-day week.", {}),  # another story: no subject
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STRIKE_CASES, ids=[c[0][:40] for c in STRIKE_CASES])
+def test_a_different_story_needs_only_config(text: str, expected: dict[str, str]) -> None:
+    settings_ = parse_settings(STRIKE_CONFIG, env={})
+    (spec,) = settings_.facts
+    assert isinstance(spec, TermsFactSpec)
+    assert statuses(text, spec) == expected
+
+
+def test_fact_definition_errors_say_what_to_fix() -> None:
+    with pytest.raises(ValidationError, match="default_status 'proposed' is not among statuses"):
+        TermsFactSpec.model_validate(
+            {
+                "id": "x.y",
+                "kind": "terms",
+                "terms": [
+                    {
+                        "id": "a",
+                        "phrases": ["a"],
+                        "statuses": ["present"],
+                        "default_status": "proposed",
+                    }
+                ],
+            }
+        )
+    with pytest.raises(ValidationError, match="not a valid regular expression"):
+        TermsFactSpec.model_validate(
+            {
+                "id": "x.y",
+                "kind": "terms",
+                "terms": [{"id": "a", "phrases": ["a"]}],
+                "cues": {"removed": ["re:(unclosed"]},
+            }
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_never_raises(text: str) -> None:
+    for f in find_terms(text, guarantees()):
+        assert text[f.start : f.end] == f.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Ukraine",
+                "the U.S. backstop",
+                " was removed",
+                " from the final text",
+                ".",
+                "?",
+                "\n\n",
+                "no American troops",
+                " after a ceasefire",
+                " proposed",
+                " not",
+                " contested",
+                " it",
+                "Article 5-like",
+                " coordination cell",
+                " the force",
+                "\u00a0",
+                "“",
+                "Q: ",
+                "A: ",
+            ]
+        )
+    ).map("".join)
+)
+def test_story_shaped_text_never_raises(text: str) -> None:
+    for f in find_terms(text, guarantees()):
+        assert text[f.start : f.end] == f.text and f.text in f.sentence
+
+
+def test_dev_corpus_terms_f1_by_the_referee_scorer(tmp_path: Path) -> None:
+    specs = load_settings(REPO / "feeds.yaml", env={}).facts
+    lines = []
+    for name, text in dev_articles().items():
+        for f in find_facts(text, specs):
+            if f.term is not None:
+                lines.append(
+                    json.dumps(
+                        {
+                            "article": name,
+                            "fact": f.fact,
+                            "term": f.term,
+                            "status": f.status,
+                            "value": None,
+                            "qualifier": None,
+                        }
+                    )
+                )
+    predictions = tmp_path / "terms.jsonl"
+    predictions.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(SHARED / "facts" / "score.py"),
+            str(DEV / "gold.yaml"),
+            str(predictions),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    m = re.search(r"terms P ([\d.]+) R ([\d.]+) F1 ([\d.]+)", out)
+    assert m, out
+    precision, recall, f1 = (float(g) for g in m.groups())
+    assert f1 >= 0.85, out
+    assert precision >= recall, out
