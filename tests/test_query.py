@@ -48,6 +48,7 @@ def _report(
     *,
     fact: str = "coalition.countries",
     qualifier: str | None = None,
+    term: str | None = None,
     earlier: Any = None,
 ) -> int:
     """Article ``n`` by ``outlet`` published on day ``d``, read 5 minutes later."""
@@ -80,7 +81,9 @@ def _report(
                 version_id=version.id,
                 fact=fact,
                 qualifier=qualifier,
-                value_json=json.dumps(v),
+                term=term,
+                status=v if term else None,
+                value_json=None if term else json.dumps(v),
                 mention=mention,
                 text=f"{v} quoted by {outlet}",
                 sentence=f"{outlet} said the figure is {v} (article {n}).",
@@ -274,6 +277,19 @@ def test_csv_has_one_line_per_evidence(story: Story, capsys: pytest.CaptureFixtu
     changes = list(csv.DictReader(io.StringIO(run(capsys, "changes", "--format", "csv"))))
     assert len(changes) == 5
     assert changes[3]["kind"] == "change" and changes[3]["evidence_quote"] == "35 quoted by beta"
+
+
+def test_term_keys_print_as_written(
+    story: Story, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(engine, 6, "alpha", 3, "proposed", fact="guarantee.terms", term="us_backstop")
+    table = run(capsys, "facts")
+    assert "guarantee.terms [us_backstop]" in table and "proposed" in table
+    rows = run_json(capsys, "history", "guarantee.terms", "--qualifier", "us_backstop")
+    assert [(r["term"], r["value"], r["state"]) for r in rows] == [
+        ("us_backstop", "proposed", "current")
+    ]
+    assert "[us_backstop]" in run(capsys, "changes", "--fact", "guarantee.*")
 
 
 @pytest.mark.parametrize(

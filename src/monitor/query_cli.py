@@ -228,10 +228,12 @@ def _table(columns: list[str], rows: list[list[Any]]) -> None:
     """A table on stdout; through the pager ($PAGER) only when stdout is a terminal."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(*columns, box=None, pad_edge=False, show_lines=True)
+    table = Table(*columns, box=None, pad_edge=False)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        # Text, not markup: keys like "guarantee.terms [us_backstop]" must print as they are.
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console = Console()
     if not console.is_terminal:
         # Piped: never page, and do not wrap to a made-up 80 columns.
