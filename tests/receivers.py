@@ -9,14 +9,18 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -40,13 +44,67 @@ class _Inbox:
         return "250 OK"
 
 
-class SMTPReceiver:
-    """``with SMTPReceiver() as smtp: ...; smtp.messages`` (parsed :class:`EmailMessage`)."""
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1, made by the openssl command line tool."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
-    def __init__(self) -> None:
+
+class SMTPReceiver:
+    """``with SMTPReceiver() as smtp: ...; smtp.messages`` (parsed :class:`EmailMessage`).
+
+    ``security``: ``none``, ``starttls`` (required before MAIL) or ``tls`` (implicit), with
+    ``cert`` = (certificate, key); ``users`` makes AUTH required (login -> password).
+    """
+
+    def __init__(
+        self,
+        *,
+        security: str = "none",
+        cert: tuple[Path, Path] | None = None,
+        users: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.inbox = _Inbox()
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.logins: list[str] = []
+        kwargs: dict[str, Any] = {}
+        if security != "none":
+            assert cert is not None
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*cert)
+            if security == "starttls":
+                kwargs.update(tls_context=context, require_starttls=True)
+            else:
+                kwargs.update(ssl_context=context)
+        if users is not None:
+
+            def authenticate(
+                server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+            ) -> AuthResult:
+                assert isinstance(data, LoginPassword)
+                login, password = data.login.decode(), data.password.decode()
+                ok = users.get(login) == password
+                if ok:
+                    self.logins.append(login)
+                return AuthResult(success=ok, handled=False)
+
+            kwargs.update(
+                authenticator=authenticate,
+                # aiosmtpd's TLS check knows STARTTLS only: over implicit TLS, AUTH is offered
+                # (and checked) without being required
+                auth_required=security != "tls",
+                auth_require_tls=security != "tls",
+            )
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **kwargs)
 
     @property
     def messages(self) -> list[EmailMessage]:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -28,7 +29,7 @@ from monitor.history import record_observations
 from monitor.models import Alert, AlertAttempt, Article, ArticleVersion, Change, Observation
 
 from .conftest import REPO
-from .receivers import Reply, SMTPReceiver, WebhookReceiver
+from .receivers import Reply, SMTPReceiver, WebhookReceiver, self_signed_cert
 
 T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 SECRET = "hook-secret-0123456789abcdef"
@@ -178,6 +179,42 @@ def test_email_says_old_new_quote_outlet_link_and_history(engine: Engine) -> Non
     assert alerts(engine)[0].state == "delivered"
 
 
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_email_over_starttls_or_tls_logs_in_with_the_password_from_the_environment(
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    security: str,
+) -> None:
+    cert = self_signed_cert(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))  # trust the test CA, as a private relay would
+    users = {"monitor": "pa55-word"}
+    with SMTPReceiver(security=security, cert=cert, users=users) as smtp:
+        text = (
+            "alerts:\n  channels:\n"
+            f"    - {{kind: email, name: ops, host: 127.0.0.1, port: {smtp.port}, "
+            f"security: {security}, username: monitor, password: '${{SMTP_PASSWORD}}', "
+            "sender: monitor@example.org, to: [desk@example.org]}\n"
+            "  rules:\n    - {channels: [ops]}\n"
+        )
+        settings = settings_for(text, SMTP_PASSWORD="pa55-word")
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        assert dispatch(engine, settings, T0 + timedelta(minutes=6)) == 1
+        (msg,) = smtp.messages
+        assert smtp.logins == ["monitor"]
+        assert msg["Subject"] == "[monitor] new fact: Countries in the coalition = 31"
+
+        wrong = settings_for(text, SMTP_PASSWORD="not-it")
+        report(engine, wrong, 2, "beta", 31, published=T0, fact="force.troops")
+        dispatch(engine, wrong, T0 + timedelta(minutes=7))
+        assert len(smtp.messages) == 1
+    refused = alerts(engine)[-1]
+    assert refused.state == "dead" and "refused the login of 'monitor'" in (
+        refused.last_error or ""
+    )
+    assert "not-it" not in (refused.last_error or "")
+
+
 def test_webhook_is_signed_follows_the_schema_and_names_the_event(engine: Engine) -> None:
     with WebhookReceiver() as hook:
         settings = settings_for(hook_yaml(hook.url()))
@@ -325,12 +362,13 @@ def test_dead_after_max_attempts_is_listed_and_retry_resends(
 def test_a_refusal_is_dead_at_once(engine: Engine) -> None:
     with WebhookReceiver() as hook:
         hook.script += [Reply(410)]
-        settings = settings_for(hook_yaml(hook.url()))
+        settings = settings_for(hook_yaml(hook.url("/hook/T0KEN?key=T0KEN")))
         report(engine, settings, 1, "alpha", 31, published=T0)
         dispatch(engine, settings, T0 + timedelta(minutes=6))
     (alert,) = alerts(engine)
     assert alert.state == "dead" and "answered 410" in (alert.last_error or "")
     assert "monitor alerts --retry" in (alert.last_error or "")
+    assert "T0KEN" not in (alert.last_error or ""), "a token in the hook URL must not be stored"
 
 
 def test_a_slow_channel_does_not_delay_the_others(engine: Engine) -> None:
@@ -533,3 +571,26 @@ def test_alert_committed_before_a_sigkill_is_delivered_after_restart(
         (got,) = hook.requests
         assert got.headers["x-monitor-idempotency-key"] == alert.idempotency_key
         assert verify_signature(SECRET, got.body, got.headers["x-monitor-signature"])
+
+
+def test_two_dispatchers_at_once_deliver_each_alert_once(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        hook.script += [Reply(200, delay=0.05)] * 12
+        settings = settings_for(hook_yaml(hook.url()))
+        for i in range(12):
+            report(engine, settings, i, "alpha", 10 + i, fact=f"fact.n{i}", published=T0)
+        now = T0 + timedelta(minutes=6)
+        results: list[int] = []
+
+        def run() -> None:
+            results.append(dispatch(engine, settings, now))
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        keys = [r.headers["x-monitor-idempotency-key"] for r in hook.requests]
+    assert sum(results) == 12 and len(keys) == 12 and len(set(keys)) == 12
+    assert {a.state for a in alerts(engine)} == {"delivered"}
+    assert all(len(attempts(engine, a.id or 0)) == 1 for a in alerts(engine))

@@ -88,6 +88,7 @@ async def dispatch_due(
 ) -> int:
     """Deliver every due alert; returns how many were delivered."""
     delivered = 0
+    down: dict[str, datetime] = {}
     while True:
         with session_scope(engine) as s:
             _release_orphans(s, now)
@@ -101,7 +102,7 @@ async def dispatch_due(
             by_channel.setdefault(job.channel, []).append(job)
         counts = await asyncio.gather(
             *(
-                _deliver_channel(engine, settings.alerts, name, batch, http, now)
+                _deliver_channel(engine, settings.alerts, name, batch, http, now, down)
                 for name, batch in by_channel.items()
             )
         )
@@ -155,9 +156,8 @@ def _job(s: Session, alert_id: int, settings: Settings) -> Job:
     ).all()
     change_ids = [a.change_id for a in (alert, *followers) if a.change_id is not None]
     views = load_views(s, change_ids, settings)
-    digest = any(r.digest for i, r in enumerate(settings.alerts.rules) if i == alert.rule) or bool(
-        followers
-    )
+    rules = settings.alerts.rules
+    digest = bool(followers) or (alert.rule < len(rules) and bool(rules[alert.rule].digest))
     rendered = (
         render(views, alert_id=alert_id, key=alert.idempotency_key, digest=digest)
         if views
@@ -180,17 +180,21 @@ async def _deliver_channel(
     jobs: Sequence[Job],
     http: httpx.AsyncClient,
     now: datetime,
+    down: dict[str, datetime],
 ) -> int:
+    """Deliver one channel's jobs in order; stop at its first temporary failure."""
     channel = next((c for c in cfg.channels if c.name == name), None)
     delivered = 0
     for i, job in enumerate(jobs):
+        if name in down:
+            _postpone(engine, [j.alert_id for j in jobs[i:]], down[name])
+            break
         outcome = await _attempt(channel, name, job, http, now)
         outcome.next_at = _record(engine, cfg, job, outcome, now)
         if outcome.ok:
             delivered += 1
         elif not outcome.permanent and outcome.next_at is not None:
-            _postpone(engine, [j.alert_id for j in jobs[i + 1 :]], outcome.next_at)
-            break
+            down[name] = outcome.next_at
     return delivered
 
 

@@ -64,6 +64,11 @@ def send(channel: EmailChannel, msg: EmailMessage) -> None:
             permanent=True,
             status=exc.smtp_code,
         ) from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise AlertError(
+            f"{where}: {exc}; check the channel's security (starttls/tls) and username",
+            permanent=True,
+        ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise AlertError(
             f"{where} refused the recipients {sorted(exc.recipients)}; fix `to`, then "

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.parse
 from datetime import datetime
 from importlib import resources
 from typing import Any, cast
@@ -99,6 +100,7 @@ async def deliver(
     """POST the alert; returns the 2xx status or raises :class:`AlertError`."""
     body = body_of(rendered.payload)
     timeout = channel.timeout.total_seconds()
+    where = _origin(channel.url)
     try:
         response = await http.post(
             channel.url,
@@ -109,18 +111,18 @@ async def deliver(
         )
     except httpx.TimeoutException as exc:
         raise AlertError(
-            f"webhook {channel.name!r}: no answer from {channel.url} within {timeout:g} s"
+            f"webhook {channel.name!r}: no answer from {where} within {timeout:g} s"
         ) from exc
     except httpx.HTTPError as exc:
-        raise AlertError(f"webhook {channel.name!r}: cannot reach {channel.url}: {exc}") from exc
+        raise AlertError(f"webhook {channel.name!r}: cannot reach {where}: {exc}") from exc
     status = response.status_code
     if 200 <= status < 300:
         return status
     retry_after = retry_after_seconds(response.headers.get("retry-after"))
     if 300 <= status < 400:
-        where = response.headers.get("location", "?")
+        target = _origin(response.headers.get("location", "")) or "?"
         raise AlertError(
-            f"webhook {channel.name!r}: {channel.url} redirects ({status}) to {where}; "
+            f"webhook {channel.name!r}: {where} redirects ({status}) to {target}; "
             "set the channel's url to the final address",
             permanent=True,
             status=status,
@@ -128,9 +130,17 @@ async def deliver(
     temporary = status in TEMPORARY or status >= 500
     advice = "will retry" if temporary else "fix the receiver, then `monitor alerts --retry ID`"
     raise AlertError(
-        f"webhook {channel.name!r}: {channel.url} answered {status} "
-        f"{response.reason_phrase}; {advice}",
+        f"webhook {channel.name!r}: {where} answered {status} {response.reason_phrase}; {advice}",
         permanent=not temporary,
         retry_after=retry_after,
         status=status,
     )
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: hook URLs often carry a token in the path or query,
+    and messages (stored, logged) must not."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname:
+        return ""
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
