@@ -359,7 +359,7 @@ def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
-    fg.id(f"{base}/changes.atom")
+    fg.id("urn:monitor:changes")
     fg.title("monitor: fact changes")
     fg.subtitle("Changes of the tracked facts, newest first")
     fg.link(href=f"{base}/changes.atom", rel="self")
@@ -371,12 +371,13 @@ def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
         ev = r["evidence"]
         key = query.key_label(r["fact"], r["qualifier"], r["term"])
         entry = fg.add_entry()
-        entry.id(f"{base}/changes/{r['id']}")
-        entry.title(f"{key}: {r['kind']} {_plain(r['old'])} -> {_plain(r['new'])}")
+        # Stable ids whatever host name the reader uses, so readers never show a change twice.
+        entry.id(f"urn:monitor:change:{r['id']}")
+        entry.title(f"{key}: {_summary(r)}")
         entry.updated(query.parse_time(r["decided"]) if r["decided"] else fg.updated())
         if r["published"]:
             entry.published(query.parse_time(r["published"]))
-        lines = [f"{r['kind']}: {_plain(r['old'])} -> {_plain(r['new'])}"]
+        lines = [_summary(r)]
         if ev is not None:
             entry.link(href=ev["url"])
             lines.append(f"{ev['outlet'] or 'unknown outlet'}: \u201c{ev['quote']}\u201d")
@@ -384,6 +385,15 @@ def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
         entry.content("\n".join(lines), type="text")
     data: bytes = fg.atom_str(pretty=True)
     return data
+
+
+def _summary(change: query.ChangeJSON) -> str:
+    kind, old, new = change["kind"], _plain(change["old"]), _plain(change["new"])
+    if kind == "first":
+        return f"new fact: {new}"
+    if kind == "confirmed":
+        return f"{new} confirmed"
+    return f"{kind}: {old} -> {new}"
 
 
 def _plain(value: Any) -> str:
