@@ -594,3 +594,56 @@ def test_two_dispatchers_at_once_deliver_each_alert_once(engine: Engine) -> None
     assert sum(results) == 12 and len(keys) == 12 and len(set(keys)) == 12
     assert {a.state for a in alerts(engine)} == {"delivered"}
     assert all(len(attempts(engine, a.id or 0)) == 1 for a in alerts(engine))
+
+
+def test_a_poll_pass_delivers_the_alerts_of_the_changes_it_recorded(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.servers import LocalServer, Route, page, rss
+    from tests.test_pipeline import PARAS, open_test_app, poll, write_config
+
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    with LocalServer() as srv, WebhookReceiver() as hook:
+        srv.routes["/feed.xml"] = Route(
+            body=rss(
+                [
+                    {
+                        "title": "Talks",
+                        "link": srv.url("/a1"),
+                        "date": "Fri, 05 Sep 2025 08:00:00 GMT",
+                    }
+                ]
+            ),
+            content_type="application/rss+xml",
+        )
+        srv.routes["/a1"] = Route(body=page("Paris talks", PARAS))
+        alerts_cfg = {
+            "channels": [
+                {"kind": "webhook", "name": "hook", "url": hook.url(), "secret": "${HOOK_SECRET}"}
+            ],
+            "rules": [{"channels": ["hook"]}],
+        }
+        config = write_config(
+            tmp_path,
+            db_url,
+            [{"name": "wire", "url": srv.url("/feed.xml"), "outlet": "Wire"}],
+            alerts=alerts_cfg,
+        )
+        app = open_test_app(config)
+        try:
+            now = datetime(2025, 9, 5, 12, 0, tzinfo=UTC)
+            report = poll(app, now)
+            with Session(app.engine) as s:
+                worthy = s.exec(select(Change).where(col(Change.alert).is_(True))).all()
+            assert report.changes_new >= len(worthy) > 0
+            assert report.alerts_delivered == len(worthy) == len(hook.accepted)
+            for got in hook.accepted:
+                assert verify_signature(
+                    SECRET, got.body, got.headers["x-monitor-signature"], now=now.timestamp()
+                )
+                assert json.loads(got.body)["changes"][0]["evidence"]["url"] == srv.url("/a1")
+            assert {a.state for a in alerts(app.engine)} == {"delivered"}
+            again = poll(app, now + timedelta(hours=2))
+            assert again.alerts_delivered == 0 and len(hook.requests) == len(worthy)
+        finally:
+            app.close()
