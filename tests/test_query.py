@@ -271,8 +271,14 @@ def test_csv_has_one_line_per_evidence(story: Story, capsys: pytest.CaptureFixtu
         ("35", "gamma"),
     ]
     assert coalition[0]["evidence_url"] == "https://beta.example/news/2"
-    troops = [r for r in rows if r["fact"] == "force.troops"]
-    assert troops[0]["value"] == "[25000, 30000]"
+    troops = [(r["value"], r["state"], r["evidence_outlet"]) for r in rows if r["qualifier"]]
+    assert troops == [
+        ("[25000, 30000]", "current", "alpha"),
+        ("[15000, 20000]", "disputed", "beta"),
+    ]
+    empty = run(capsys, "changes", "--since", "2030-01-01", "--format", "csv")
+    assert empty.splitlines() == [empty.splitlines()[0]]
+    assert empty.startswith("id,fact,qualifier,term,kind,old,new,published,decided,alert,")
 
     changes = list(csv.DictReader(io.StringIO(run(capsys, "changes", "--format", "csv"))))
     assert len(changes) == 5
@@ -292,23 +298,29 @@ def test_term_keys_print_as_written(
     assert "[us_backstop]" in run(capsys, "changes", "--fact", "guarantee.*")
 
 
+DATE_HINT = "is not a date or time; write e.g. 2025-09-04 or 2025-09-04T12:00Z"
+
+
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "message"),
     [
-        ["history", "coalition.countries", "--since", "last tuesday"],
-        ["history", "coalition.countries", "--as-of", "2025-13-45"],
-        ["changes", "--since", "yesterday"],
-        ["facts", "--as-of", "soon"],
+        (
+            ["history", "coalition.countries", "--since", "last tuesday"],
+            f"'last tuesday' {DATE_HINT}",
+        ),
+        (["history", "coalition.countries", "--as-of", "2025-13-45"], f"'2025-13-45' {DATE_HINT}"),
+        (["changes", "--since", "yesterday"], f"argument --since: 'yesterday' {DATE_HINT}"),
+        (["facts", "--as-of", "soon"], f"argument --as-of: 'soon' {DATE_HINT}"),
+        (["changes", "--limit", "0"], "argument --limit: '0' is not a positive whole number"),
     ],
 )
-def test_bad_dates_are_a_clear_error(
-    story: Story, capsys: pytest.CaptureFixture[str], argv: list[str]
+def test_bad_dates_and_limits_are_a_clear_error(
+    story: Story, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "is not a date or time; write e.g. 2025-09-04" in err
+    assert message in capsys.readouterr().err
 
 
 def test_unknown_fact_or_qualifier_names_what_exists(

@@ -10,12 +10,20 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from monitor.query import EvidenceJSON, key_label, parse_time
+from monitor.query import (
+    ChangeJSON,
+    EvidenceJSON,
+    FactJSON,
+    VersionJSON,
+    key_label,
+    parse_time,
+)
 
 FORMATS = ("table", "json", "csv")
 EVIDENCE_SHOWN = 3
@@ -43,9 +51,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("changes", help="recorded changes, newest first, with their evidence")
     p.add_argument("--since", type=_time, help="only changes recorded at or after DATE")
     p.add_argument("--fact", metavar="GLOB", help="only facts matching this glob, e.g. 'force.*'")
-    p.add_argument("--limit", type=int, default=None, help="at most this many")
+    p.add_argument("--limit", type=_positive, default=None, help="at most this many")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=_cmd_changes)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
 
 
 def _time(value: str) -> datetime:
@@ -67,8 +81,11 @@ def _cmd_facts(args: argparse.Namespace) -> int:
             rows = query.facts(s, as_of=args.as_of, cfg=app.settings.history)
     finally:
         app.close()
-    if args.format != "table":
-        return _emit(args.format, rows)
+    if args.format == "json":
+        return _emit(args.format, rows, FactJSON)
+    if args.format == "csv":
+        # Disputing claims get their own lines (their state column says "disputed").
+        return _emit(args.format, [v for r in rows for v in (r, *r["disputed_by"])], VersionJSON)
     if not rows:
         sys.stdout.write("no fact has a value yet; run `monitor poll --once` or `monitor demo`\n")
         return 0
@@ -110,7 +127,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
     finally:
         app.close()
     if args.format != "table":
-        return _emit(args.format, rows)
+        return _emit(args.format, rows, VersionJSON)
     if not rows:
         sys.stdout.write(f"{args.fact}: no versions match; try without --since/--as-of\n")
         return 0
@@ -147,7 +164,7 @@ def _cmd_changes(args: argparse.Namespace) -> int:
     finally:
         app.close()
     if args.format != "table":
-        return _emit(args.format, rows)
+        return _emit(args.format, rows, ChangeJSON)
     if not rows:
         sys.stdout.write("no changes recorded match\n")
         return 0
@@ -169,18 +186,18 @@ def _cmd_changes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emit(fmt: str, rows: Sequence[Mapping[str, Any]]) -> int:
+def _emit(fmt: str, rows: Sequence[Mapping[str, Any]], shape: type[Any]) -> int:
     if fmt == "json":
         json.dump(list(rows), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _csv(rows)
+        _csv(rows, shape)
     return 0
 
 
-def _csv(rows: Sequence[Mapping[str, Any]]) -> None:
+def _csv(rows: Sequence[Mapping[str, Any]], shape: type[Any]) -> None:
     """One line per piece of evidence (an item without evidence still gets one line)."""
-    fields = [k for k in (rows[0] if rows else {}) if k not in ("evidence", "disputed_by")]
+    fields = [k for k in shape.__annotations__ if k not in ("evidence", "disputed_by")]
     ev_keys = list(EvidenceJSON.__annotations__)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(fields + [f"evidence_{k}" for k in ev_keys])
@@ -243,7 +260,8 @@ def _table(columns: list[str], rows: list[list[Any]]) -> None:
         console.print(table)
     text = capture.get()
     if text.count("\n") > console.height:
-        with console.pager(styles=True):
+        # Bold headers only when the pager shows colours (less -R); otherwise plain text.
+        with console.pager(styles="R" in os.environ.get("LESS", "").upper()):
             console.print(table)
     else:
         sys.stdout.write(text)
