@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from monitor.config import load_settings, parse_settings
 from monitor.facts import find_facts
+from monitor.facts.prefix import guarded
 from monitor.facts.spec import TermsFactSpec
 from monitor.facts.terms import find_terms
 
@@ -354,6 +355,27 @@ def test_any_text_never_raises(text: str) -> None:
 def test_story_shaped_text_never_raises(text: str) -> None:
     for f in find_terms(text, guarantees()):
         assert text[f.start : f.end] == f.text and f.text in f.sentence
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([r"\bcell", "re:(?:a|b)+c", r"(?<![\w-])x[yz]", "de?f", "ü", "[α-ω]"]),
+        min_size=1,
+    ),
+    st.text(alphabet="abcdefxyzü αβω-\n", max_size=60),
+)
+def test_first_character_guard_finds_the_same_matches(sources: list[str], text: str) -> None:
+    pattern = re.compile("|".join(s.removeprefix("re:") for s in sources), re.I)
+    fast = guarded(pattern)
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in pattern.finditer(text)]
+
+
+def test_first_character_guard_leaves_unbounded_patterns_alone() -> None:
+    for source in (r"\w+ cell", r".x", r"a?", r"(?:x|\d)y"):
+        pattern = re.compile(source)
+        assert guarded(pattern) is pattern
+    assert guarded(re.compile(r"\b(?:after|once) a ceasefire")).pattern.startswith("(?=[")
 
 
 def test_dev_corpus_terms_f1_by_the_referee_scorer(tmp_path: Path) -> None:

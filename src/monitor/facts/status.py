@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from monitor.facts.prefix import guarded
 from monitor.facts.spec import Status, StatusCues
 from monitor.facts.text import phrase_regex
 
@@ -122,7 +123,7 @@ class Cues:
 
 
 def _join(sources: list[str]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{s})" for s in sources), re.I) if sources else None
+    return guarded(re.compile("|".join(f"(?:{s})" for s in sources), re.I)) if sources else None
 
 
 def _words(sources: tuple[str, ...]) -> list[str]:

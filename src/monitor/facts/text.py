@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from monitor.facts.prefix import guarded
+
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before white
 # space and an opening capital, digit or quote, or at a line break. Common abbreviations and
 # initials ("U.S.", "Mr.", "Jan.") do not end one.
@@ -89,7 +91,7 @@ def _compiled(phrases: tuple[str, ...], inflect: bool) -> re.Pattern[str] | None
     if not phrases:
         return None
     parts = sorted((phrase_regex(p, inflect=inflect) for p in phrases), key=len, reverse=True)
-    return re.compile("|".join(parts), re.IGNORECASE)
+    return guarded(re.compile("|".join(parts), re.IGNORECASE))
 
 
 def phrases_pattern(phrases: Iterable[str], *, inflect: bool = False) -> re.Pattern[str] | None:
