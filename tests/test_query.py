@@ -26,6 +26,7 @@ from monitor.models import Article, ArticleVersion, Observation
 
 T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 SETTINGS = Settings()
+FRANCE: dict[str, Any] = {"fact": "force.troops", "qualifier": "France"}
 
 
 def day(d: float, minutes: int = 0) -> datetime:
@@ -113,10 +114,8 @@ def build_history(engine: Engine) -> Story:
         1: _report(engine, 1, "alpha", 0, 31),
         2: _report(engine, 2, "beta", 10, 35, earlier=31),
         3: _report(engine, 3, "gamma", 11, 35),
-        4: _report(engine, 4, "alpha", 20, [25000, 30000], fact="force.troops", qualifier="France"),
-        5: _report(
-            engine, 5, "beta", 20.2, [15000, 20000], fact="force.troops", qualifier="France"
-        ),
+        4: _report(engine, 4, "alpha", 20, [25000, 30000], **FRANCE),
+        5: _report(engine, 5, "beta", 20.2, [15000, 20000], **FRANCE),
     }
     return Story(articles=ids)
 
@@ -283,6 +282,26 @@ def test_csv_has_one_line_per_evidence(story: Story, capsys: pytest.CaptureFixtu
     changes = list(csv.DictReader(io.StringIO(run(capsys, "changes", "--format", "csv"))))
     assert len(changes) == 5
     assert changes[3]["kind"] == "change" and changes[3]["evidence_quote"] == "35 quoted by beta"
+
+
+def test_a_rejected_claim_was_disputed_before_the_resolution(
+    story: Story, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(engine, 6, "gamma", 25, [25000, 30000], **FRANCE)
+    now = run_json(capsys, "history", "force.troops")
+    assert [(r["value"], r["state"], r["superseded_at"]) for r in now] == [
+        ([25000, 30000], "current", None),
+        ([15000, 20000], "rejected", "2025-09-26T08:05:00+00:00"),
+    ]
+    then = run_json(capsys, "history", "force.troops", "--as-of", "2025-09-23")
+    assert [(r["value"], r["state"], r["superseded_at"]) for r in then] == [
+        ([25000, 30000], "current", None),
+        ([15000, 20000], "disputed", None),
+    ]
+    assert run_json(capsys, "facts", "--as-of", "2025-09-23")[1]["disputed_by"] != []
+    assert run_json(capsys, "facts")[1]["disputed_by"] == []
+    after = run_json(capsys, "history", "force.troops", "--since", "2025-09-27")
+    assert [r["state"] for r in after] == ["current"]
 
 
 def test_term_keys_print_as_written(
