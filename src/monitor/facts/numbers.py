@@ -1,8 +1,10 @@
 """Reading amounts as people write them: digits, words, magnitudes, vague amounts, ranges, bounds.
 
-:func:`find_amounts` returns every amount in a text with its character span and its value,
-normalized as ``../shared/facts/SCHEMA.md`` says: an integer, or ``(low, high)`` with ``None``
-for an open end. Number words go through text2num; this module only finds where they are.
+:func:`find_amounts` returns every amount in a text with its character span, its value normalized
+as ``../shared/facts/SCHEMA.md`` says (an integer, or ``(low, high)`` with ``None`` for an open
+end) and its *kind*: plain numbers are ``number``; money, percentages, years, dates, clock times,
+labels ("Article 5", "point 6") and decimals are marked so that no fact counts them. Number words
+are validated and valued by text2num; this module only finds where they are.
 """
 
 from __future__ import annotations
@@ -10,25 +12,39 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 from text_to_num import text2num
 
 Value = int | tuple[int | None, int | None]
+Kind = Literal["number", "money", "percent", "year", "date", "time", "label", "decimal"]
 
-_UNITS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
+_ONES = "one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_WORD = r"(?:%s)(?:[-\s](?:%s))?" % ("|".join(_TENS), "|".join(_UNITS[1:10]))
-_SMALL = r"(?:%s|%s)" % (_WORD, "|".join(sorted(_UNITS, key=len, reverse=True)))
-_SCALE = r"(?:hundred|thousand|million)"
-WORDS = rf"(?:{_SMALL}(?:\s+(?:and\s+)?(?:{_SCALE}|{_SMALL}))*|(?:a|one)\s+(?:hundred|thousand))"
-DIGITS = r"\d{1,3}(?:(?:,|\u00a0|\u202f| (?=\d{3}\b))\d{3})+(?!\d)|\d+(?:\.\d+)?"
-MAGNITUDE = r"(?:\s*(?:k|K)\b|\s+(?:thousand|million|billion)\b|\s*(?:m|mn|bn)\b)"
-ATOM = rf"(?:(?:{DIGITS})(?:{MAGNITUDE})?|\b{WORDS}\b)"
+_SMALL = (
+    rf"(?:(?:{'|'.join(_TENS)})(?:[-\s](?:{'|'.join(_ONES)})\b)?"
+    rf"|{'|'.join(_TEENS)}|{'|'.join(_ONES)}|zero)\b"
+)
+_SCALE = r"(?:thousand|million|billion)\b"
+_HUNDREDS = rf"(?:(?:{_SMALL}|a)\s+hundred\b(?:\s+(?:and\s+)?{_SMALL})?|{_SMALL})"
+_GROUP = rf"(?:{_HUNDREDS}(?:\s+{_SCALE})?|a\s+{_SCALE})"
+# "one hundred and twenty-three thousand, four hundred and fifty-six": num2words and British
+# usage put a comma after a scale word; any over-long match is trimmed by text2num's verdict.
+WORDS = (
+    rf"(?:half\s+a\s+(?:million|billion)\b|a\s+quarter\s+of\s+a\s+(?:million|billion)\b"
+    rf"|{_GROUP}(?:(?:(?:(?<=thousand)|(?<=million)|(?<=billion)),)?\s+(?:and\s+)?{_GROUP})*)"
+)
+DIGITS = (
+    r"(?<![\w])(?<!\d[.,:/])(?<![A-Za-z]-)"
+    r"(?:\d{1,3}(?:(?:,|\u00a0|\u202f|\u2009| (?=\d{3}(?!\d)))\d{3})+(?!\d)|\d+(?:\.\d+)?)"
+)
+MAGNITUDE = r"(?:(?:k|K|m|mn|bn)(?![\w])|\s+(?:thousand|million|billion)\b)"
+DOZEN = rf"(?:(?:{_SMALL}|\d+|a)\s+dozen\b)"
+ATOM = rf"(?:{DOZEN}|{DIGITS}{MAGNITUDE}?(?![\w])|\b{WORDS})"
 
-VAGUE: dict[str, tuple[int | None, int | None] | int] = {
+# Vague amounts (SCHEMA.md's table, plus the obvious neighbours).
+VAGUE: dict[str, Value] = {
     "tens of thousands": (10000, 99999),
     "hundreds of thousands": (100000, 999999),
     "several thousand": (2000, 9999),
@@ -39,135 +55,249 @@ VAGUE: dict[str, tuple[int | None, int | None] | int] = {
     "several hundred": (200, 999),
     "a few hundred": (200, 999),
     "hundreds": (100, 999),
-    "two dozen": 24,
-    "three dozen": 36,
+    "millions": (1_000_000, 999_999_999),
     "a dozen or so": 12,
-    "a dozen": 12,
     "dozen or so": 12,
     "dozens": (24, 99),
     "a handful": (3, 6),
 }
-_VAGUE = "|".join(re.escape(k) for k in sorted(VAGUE, key=len, reverse=True))
+_INEXACT_VAGUE = "|".join(re.escape(k) for k in sorted(VAGUE, key=len, reverse=True))
 
-APPROX = r"(?:about|around|some|roughly|approximately|an estimated|estimated|nearly|almost|close to|circa|c\.|~)"
-ABOVE = r"(?:more than|over|above|upwards of|in excess of|exceeding)"
-ATLEAST = r"(?:at least|no fewer than|no less than|a minimum of|at a minimum)"
-UPTO = r"(?:up to|as many as|as much as|at most|no more than|a maximum of|maximum of|not more than)"
-BELOW = r"(?:fewer than|less than|under|below)"
+APPROX = (
+    r"(?:about|around|some|roughly|approximately|an\s+estimated|estimated|close\s+to|circa"
+    r"|c\.|~|an\s+approximate)"
+)
+ABOVE = (
+    r"(?:more\s+than|just\s+over|well\s+over|over|above|upwards\s+of|in\s+excess\s+of|exceeding)"
+)
+ATLEAST = r"(?:at\s+least|no\s+fewer\s+than|no\s+less\s+than|not\s+less\s+than|a\s+minimum\s+of)"
+UPTO = (
+    r"(?:up\s+to|as\s+many\s+as|as\s+much\s+as|at\s+most|no\s+more\s+than|not\s+more\s+than"
+    r"|a\s+maximum\s+of|maximum\s+of)"
+)
+BELOW = r"(?:fewer\s+than|less\s+than|just\s+under|just\s+below|nearly|almost|under|below)"
+_QUALIFIER = rf"(?:{APPROX}|{ABOVE}|{ATLEAST}|{UPTO}|{BELOW})"
 
-RANGE_SEP = r"(?:\s*[-\u2013\u2014]\s*|\s+to\s+|\s+and\s+)"
+RANGE_SEP = r"(?:\s*[-\u2013\u2014]\s*|\s+to\s+)"
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_CURRENCY_BEFORE = re.compile(
+    r"(?:[$€£¥₴₽₹]|US\$|\b(?:EUR|USD|GBP|UAH|PLN|CHF|RUB)\s?)\s*$", re.IGNORECASE
+)
+_CURRENCY_AFTER = re.compile(
+    r"^[\s-]*(?:euros?|dollars?|pounds?|sterling|zlotys?|zloty|hryvnias?|hryvnia|roubles?"
+    r"|rubles?|yuan|yen|francs?|rupees?|kronor|kroner|krona)\b",
+    re.IGNORECASE,
+)
+_PERCENT_AFTER = re.compile(r"^\s*(?:%|per\s*cent\b|percent\b|percentage\s+points?\b|pc\b)", re.I)
+_DATE_BEFORE = re.compile(rf"\b{_MONTH}\s*$")
+_DATE_AFTER = re.compile(rf"^(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH}(?![a-z])")
+_LABEL_BEFORE = re.compile(
+    r"\b(?:Article|Articles|Art\.|point|points|Resolution|Section|Chapter|Clause|Paragraph|No\."
+    r"|Room|Flight|Route|Highway|page|Protocol|Phase|Stage|Level|Part|Rule|Amendment|Model"
+    r"|Type|Mark|Block|Minsk|Vol\.|Volume|Item|Line|Step)\s*$",
+    re.IGNORECASE,
+)
+_MASKS = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+    r"|\b\d+/\d+\b"
+)
 
 
 @dataclass(frozen=True)
 class Amount:
-    """An amount found in text: ``text[start:end]`` reads as ``value``."""
+    """An amount found in text: ``text[start:end]`` reads as ``value``.
+
+    ``exact`` is false for approximations, bounds and vague amounts; ``kind`` says whether it is
+    a plain ``number`` or something no count should take (money, percent, year, date, ...).
+    """
 
     start: int
     end: int
     value: Value
     exact: bool = True
-
-
-def _atom_value(raw: str) -> int | None:
-    s = raw.strip().lower()
-    mag = 1
-    for suffix, factor in (
-        ("thousand", 1000),
-        ("million", 1_000_000),
-        ("billion", 1_000_000_000),
-        ("bn", 1_000_000_000),
-        ("mn", 1_000_000),
-        ("k", 1000),
-        ("m", 1_000_000),
-    ):
-        if s.endswith(suffix) and re.match(r"^[\d.,\s\u00a0\u202f]+" + suffix + "$", s):
-            mag, s = factor, s[: -len(suffix)].strip()
-            break
-    if re.fullmatch(r"[\d.,\s\u00a0\u202f]+", s):
-        digits = re.sub(r"[,\s\u00a0\u202f]", "", s)
-        try:
-            number = float(digits)
-        except ValueError:
-            return None
-        return round(number * mag)
-    if s.startswith(("a ", "one ")) and s.split()[-1] in ("hundred", "thousand"):
-        return 100 if s.endswith("hundred") else 1000
-    try:
-        return int(text2num(s.replace(" and ", " "), "en"))
-    except (ValueError, IndexError):
-        return None
+    kind: Kind = "number"
 
 
 @cache
 def _pattern() -> re.Pattern[str]:
-    atom = rf"(?P<a>{ATOM})"
-    atom2 = rf"(?P<b>{ATOM})"
     return re.compile(
         rf"(?:\bbetween\s+(?P<between>{ATOM})\s+and\s+(?P<between2>{ATOM}))"
-        rf"|(?P<vague>\b(?:{_VAGUE})\b)"
-        rf"|(?:(?P<q>\b(?:{APPROX}|{ABOVE}|{ATLEAST}|{UPTO}|{BELOW}))\s+)?{atom}"
-        rf"(?:(?P<sep>{RANGE_SEP}){atom2})?",
-        re.I,
+        rf"|(?:(?P<q>\b{_QUALIFIER})\s+)?(?:(?P<vague>\b(?:{_INEXACT_VAGUE})\b)"
+        rf"|(?P<a>{ATOM})(?:(?P<sep>{RANGE_SEP})(?P<b>{ATOM}))?)",
+        re.IGNORECASE,
     )
+
+
+# Where an amount can be: the full pattern only runs near these (it is slow to try everywhere).
+_TRIGGER = re.compile(
+    rf"\d|\b(?:{'|'.join(_ONES + _TEENS + _TENS)}|zero|hundreds?|thousands?|millions?|billions?"
+    r"|dozens?|several|few|couple|handful|tens|half|quarter)\b",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+)?$", re.IGNORECASE)
+_LOOKBACK, _LOOKAHEAD = 40, 240
 
 
 def find_amounts(text: str) -> list[Amount]:
     """Every amount in ``text``, left to right, non-overlapping."""
     out: list[Amount] = []
-    for m in _pattern().finditer(text):
-        amount = _read(m)
-        if amount is not None:
-            out.append(amount)
+    masks = [(m.start(), m.end(), m.group(0)) for m in _MASKS.finditer(text)]
+    pattern = _pattern()
+    end = 0
+    for trigger in _TRIGGER.finditer(text):
+        t = trigger.start()
+        if t < end:
+            continue
+        lead = _LEAD.search(text, max(end, t - _LOOKBACK), t)
+        starts = (lead.start(), t) if lead is not None and lead.start() < t else (t,)
+        for start in starts:
+            m = pattern.match(text, start, min(len(text), t + _LOOKAHEAD))
+            amount = _read(text, m) if m is not None else None
+            if m is not None and amount is not None:
+                out.append(_classify(text, amount, m, masks))
+                end = amount.end
+                break
     return out
 
 
-def _read(m: re.Match[str]) -> Amount | None:
+def _read(text: str, m: re.Match[str]) -> Amount | None:
     if m.group("between"):
-        lo, hi = _atom_value(m.group("between")), _atom_value(m.group("between2"))
+        lo, _ = _atom(m.group("between"))
+        hi, _ = _atom(m.group("between2"))
         if lo is None or hi is None:
             return None
-        return Amount(m.start(), m.end(), _range(lo, hi, m.group("between2")))
+        return Amount(m.start(), m.end(), _range(lo, m.group("between"), hi, m.group("between2")))
+    q = (m.group("q") or "").lower()
     if m.group("vague"):
-        return Amount(m.start(), m.end(), VAGUE[m.group("vague").lower()], exact=False)
-    a = _atom_value(m.group("a"))
+        value = _bounded(q, VAGUE[re.sub(r"\s+", " ", m.group("vague").lower())])
+        return Amount(m.start(), m.end(), value, exact=False)
+    a, a_len = _atom(m.group("a"))
     if a is None:
         return None
-    if m.group("b"):
-        sep = m.group("sep").strip().lower()
-        b = _atom_value(m.group("b"))
-        if b is not None and sep != "and" and (sep != "to" or b > a) and _plausible(a, b):
-            return Amount(m.start(), m.end(), _range(a, b, m.group("b")))
-        end = m.end("a")
-    else:
-        end = m.end()
-    qualifier = (m.group("q") or "").lower()
-    value = _bounded(qualifier, a)
-    start = m.start() if qualifier else m.start("a")
-    return Amount(start, end, value, exact=not qualifier)
+    start = m.start() if q else m.start("a")
+    b_text = m.group("b")
+    if b_text and a_len == len(m.group("a")) and not _from_to(text, m):
+        b, b_len = _atom(b_text)
+        if b is not None and b_len == len(b_text):
+            value = _range(a, m.group("a"), b, b_text)
+            if isinstance(value, tuple):
+                return Amount(start, m.end(), value, exact=not q)
+    end = m.start("a") + a_len
+    return Amount(start, end, _bounded(q, a), exact=not q)
 
 
-def _plausible(a: int, b: int) -> bool:
-    return a <= b * 1000 and (b >= a or b * 1000 >= a)
+def _atom(raw: str) -> tuple[int | None, int]:
+    """The value of one number and how many characters of ``raw`` it takes."""
+    s = raw.lower()
+    dozen = re.fullmatch(r"(.+?)\s+dozen", s)
+    if dozen:
+        n = 1 if dozen.group(1) == "a" else _atom(dozen.group(1))[0]
+        return (None if n is None else n * 12), len(raw)
+    digits = re.fullmatch(rf"({DIGITS})\s*(k|m|mn|bn|thousand|million|billion)?", s)
+    if digits:
+        number = float(re.sub(r"[,\s\u00a0\u202f\u2009]", "", digits.group(1)))
+        factor = {"k": 1000, "thousand": 1000, "m": 10**6, "mn": 10**6, "million": 10**6}.get(
+            digits.group(2) or "", 10**9 if digits.group(2) in ("bn", "billion") else 1
+        )
+        return round(number * factor), len(raw)
+    return _words(raw)
 
 
-def _range(lo: int, hi: int, hi_text: str) -> Value:
-    # "15-20 thousand": the magnitude written once applies to both ends.
-    if lo < hi / 100 and re.search(r"thousand|million|k\b", hi_text, re.I):
-        scale = hi // max(_atom_value(re.sub(r"(?i)\s*(thousand|million|k)\b", "", hi_text)) or 1, 1)
-        lo *= scale
-    return (min(lo, hi), max(lo, hi))
+def _words(raw: str) -> tuple[int | None, int]:
+    tokens = list(re.finditer(r"[a-z]+(?:-[a-z]+)?", raw.lower()))
+    for n in range(len(tokens), 0, -1):
+        end = tokens[n - 1].end()
+        phrase = raw[:end].lower().replace(",", " ")
+        if tokens[n - 1].group(0) in ("and", "a", "of", "half", "quarter"):
+            continue
+        value = _word_value(phrase)
+        if value is not None:
+            return value, end
+    return None, 0
 
 
-def _bounded(qualifier: str, n: int) -> Value:
-    if not qualifier or re.fullmatch(APPROX, qualifier, re.I):
+def _word_value(phrase: str) -> int | None:
+    words = re.sub(r"\s+", " ", phrase).strip()
+    special = re.fullmatch(r"(half|a quarter of) a (million|billion)", words)
+    if special:
+        scale = 10**6 if special.group(2) == "million" else 10**9
+        return scale // 2 if special.group(1) == "half" else scale // 4
+    if words.startswith("a "):
+        words = "one " + words[2:]
+    words = re.sub(r"\band\b", " ", words)
+    try:
+        return int(text2num(re.sub(r"\s+", " ", words).strip(), "en"))
+    except (ValueError, IndexError, KeyError):
+        return None
+
+
+def _from_to(text: str, m: re.Match[str]) -> bool:
+    """'from 600,000 to 800,000' is a change between two amounts, not a range ('ranging from')."""
+    if m.group("sep").strip().lower() != "to":
+        return False
+    before = text[max(0, m.start() - 40) : m.start()]
+    return bool(
+        re.search(r"\bfrom\s+(?:\S+\s+){0,2}$", before, re.I)
+        and not re.search(r"\b(?:rang\w*|anywhere|var\w*)\s+from\s+(?:\S+\s+){0,2}$", before, re.I)
+    )
+
+
+def _range(lo: int, lo_text: str, hi: int, hi_text: str) -> Value:
+    # "15-20 thousand", "1.5-2 million": a magnitude written once applies to both ends.
+    scaled = re.search(r"(?:\s+|(?<=\d))(thousand|million|billion|k|m|mn|bn)\s*$", hi_text, re.I)
+    own = re.search(r"(?:thousand|million|billion|k|m|mn|bn)\s*$", lo_text.strip(), re.I)
+    if scaled and lo < hi / 100 and not own:
+        lo = _atom(f"{lo_text.strip()} {scaled.group(1)}")[0] or lo
+    if hi <= lo:
+        return lo
+    return (lo, hi)
+
+
+def _bounded(qualifier: str, n: Value) -> Value:
+    q = re.sub(r"\s+", " ", qualifier)
+    if not q or re.fullmatch(APPROX, q, re.I):
         return n
-    if re.fullmatch(ABOVE, qualifier, re.I):
-        return (n + 1, None)
-    if re.fullmatch(ATLEAST, qualifier, re.I):
-        return (n, None)
-    if re.fullmatch(UPTO, qualifier, re.I):
-        return (None, n)
-    return (None, n - 1)
+    lo, hi = (n, n) if isinstance(n, int) else n
+    if re.fullmatch(ABOVE, q, re.I):
+        return ((lo + 1) if isinstance(n, int) and lo is not None else lo, None)
+    if re.fullmatch(ATLEAST, q, re.I):
+        return (lo, None)
+    if re.fullmatch(UPTO, q, re.I):
+        return (None, hi)
+    return (None, (hi - 1) if isinstance(n, int) and hi is not None else hi)
+
+
+def _classify(
+    text: str, amount: Amount, m: re.Match[str], masks: list[tuple[int, int, str]]
+) -> Amount:
+    core = m.start("a") if m.group("a") else amount.start
+    before, after = text[max(0, core - 14) : core], text[amount.end : amount.end + 30]
+    raw = text[core : amount.end]
+    kind: Kind = "number"
+    for start, end, masked in masks:
+        if start < amount.end and core < end:
+            kind = "time" if ":" in masked else "date"
+    if kind != "number":
+        pass
+    elif _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after):
+        kind = "money"
+    elif _PERCENT_AFTER.match(after):
+        kind = "percent"
+    elif _DATE_BEFORE.search(before) or _DATE_AFTER.match(after):
+        kind = "date"
+    elif _LABEL_BEFORE.search(before):
+        kind = "label"
+    elif re.fullmatch(r"1[89]\d\d|2[01]\d\d", raw):
+        kind = "year"
+    elif re.fullmatch(r"\d+\.\d+", raw):
+        kind = "decimal"
+    if kind == "number":
+        return amount
+    return Amount(amount.start, amount.end, amount.value, amount.exact, kind)
 
 
 def value_to_json(value: Value | None) -> int | list[int | None] | None:

@@ -60,7 +60,17 @@ class QualifierSpec(_Strict):
 
 
 class NumericFactSpec(_Strict):
-    """A fact whose value is a number: a ``count`` of things or a ``quantity`` of people/items."""
+    """A fact whose value is a number: a ``count`` of things or a ``quantity`` of people/items.
+
+    An amount is an observation of the fact when it counts one of ``units`` (written after it,
+    hyphenated as in "26-nation", or before it as in "the number of countries ... is 26"), one of
+    ``subjects`` is named in its sentence or the ``subject_window`` sentences before it (or the
+    question it answers, or, with lower confidence, the headline), one of ``cues`` (if any are
+    given) is stated of the amount itself, and no ``exclusions`` phrase is next to it. The article
+    must mention one of ``topic`` (if given). ``defer_cues`` hand an amount to another fact (the
+    countries that *pledged* are not the count of members) unless the amount is bound to a subject
+    ("a coalition of 35 countries").
+    """
 
     id: str = Field(pattern=FACT_ID)
     label: str = ""
@@ -69,12 +79,14 @@ class NumericFactSpec(_Strict):
     subjects: tuple[str, ...] = ()
     cues: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
+    defer_cues: tuple[str, ...] = ()
+    topic: tuple[str, ...] = ()
+    subject_window: int = Field(default=1, ge=0, le=5)
     qualifier: QualifierSpec | None = None
-    overrides: tuple[str, ...] = ()
     min_value: int = Field(default=1, ge=0)
     max_value: int = Field(default=10_000_000, ge=1)
 
-    @field_validator("units", "subjects", "cues", "exclusions")
+    @field_validator("units", "subjects", "cues", "exclusions", "defer_cues", "topic")
     @classmethod
     def _phrases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _check_phrases(v)
@@ -82,7 +94,15 @@ class NumericFactSpec(_Strict):
     @model_validator(mode="after")
     def _bounds(self) -> NumericFactSpec:
         if self.min_value > self.max_value:
-            raise ValueError(f"min_value {self.min_value} is above max_value {self.max_value}")
+            raise ValueError(
+                f"fact {self.id!r}: min_value {self.min_value} is above max_value "
+                f"{self.max_value}; swap them or widen the range"
+            )
+        clash = sorted({p.lower() for p in self.cues} & {p.lower() for p in self.exclusions})
+        if clash:
+            raise ValueError(
+                f"fact {self.id!r}: {clash} are both cues and exclusions; keep each phrase in one"
+            )
         return self
 
 

@@ -1,0 +1,350 @@
+"""What an amount counts: its unit noun, split or implied, and the amount it refers back to.
+
+General English only: how a count names its unit ("26 countries", "the 26-nation coalition",
+"the number of countries ... is 26", "French troops could number several thousand"), how a bare
+figure points back ("the working figure is 25,000-30,000", "up from twenty-six"), partitives
+("Of those, twenty-six ...", "27 of them") and complements ("20 *other* countries"). Which nouns
+are units, subjects or cues comes from the fact definition (:class:`Phrases`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from monitor.facts.document import Document
+from monitor.facts.spec import NumericFactSpec
+from monitor.facts.text import phrase_regex, phrases_pattern
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """A numeric fact's phrases compiled once."""
+
+    units: re.Pattern[str]
+    subjects: re.Pattern[str] | None
+    cues: re.Pattern[str] | None
+    exclusions: re.Pattern[str] | None
+    defer: re.Pattern[str] | None
+    topic: re.Pattern[str] | None
+    subject_binder: re.Pattern[str] | None
+    cue_binder: re.Pattern[str] | None
+    names: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+@lru_cache(maxsize=64)
+def compile_phrases(spec: NumericFactSpec) -> Phrases:
+    """The patterns of ``spec`` (cached per fact definition)."""
+    units = phrases_pattern(spec.units, inflect=True)
+    assert units is not None  # the spec requires at least one unit
+    names: list[tuple[str, re.Pattern[str]]] = []
+    if spec.qualifier is not None:
+        for name, words in spec.qualifier.names:
+            pattern = phrases_pattern((name, *words))
+            if pattern is not None:
+                names.append((name, pattern))
+    return Phrases(
+        units=units,
+        subjects=phrases_pattern(spec.subjects),
+        cues=phrases_pattern(spec.cues),
+        exclusions=phrases_pattern(spec.exclusions),
+        defer=phrases_pattern(spec.defer_cues),
+        topic=phrases_pattern(spec.topic),
+        subject_binder=_binder(spec.subjects),
+        cue_binder=_binder(spec.cues),
+        names=tuple(names),
+    )
+
+
+def _binder(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A pattern for a phrase that takes the figure after it: "a force of 25,000"."""
+    if not phrases:
+        return None
+    heads = "|".join(phrase_regex(p) for p in phrases)
+    return re.compile(
+        rf"(?:{heads})['’]?s?\s+(?:now\s+)?(?:of|at|to|from|is|was|remains|numbers?|stands\s+at"
+        rf"|stood\s+at)\s+$",
+        re.IGNORECASE,
+    )
+
+
+@dataclass(frozen=True)
+class Head:
+    """What amount number ``index`` of a document counts, for one fact.
+
+    ``unit``: it counts the fact's unit (written, implied by a binding, or inherited from
+    ``antecedent``); ``bound`` / ``cued``: it is attached to a subject / cue phrase ("a force of
+    25,000", "26-nation coalition" / "the 600,000 limit"); ``subset``: a part of a counted
+    group ("27 of them"); ``complement``: an increment or the rest ("20 other countries",
+    "one additional"). ``how`` names the rule that decided (for tests and debugging).
+    """
+
+    unit: bool
+    bound: bool = False
+    cued: bool = False
+    subset: bool = False
+    complement: bool = False
+    antecedent: int | None = None
+    inner: bool = False
+    question: int | None = None
+    span_start: int = -1
+    span_end: int = -1
+    how: str = ""
+
+
+_TOKEN = re.compile(r"[\"'“”‘’«»]*([A-Za-z][A-Za-z'’.]*(?:-[A-Za-z]+)*)|([^\sA-Za-z\"'“”‘’«»])")
+# Words that may stand between a number and its noun ("26 European countries", "75,000 trained
+# personnel", "several thousand Russian and Belarusian soldiers").
+_MODIFIER_SUFFIX = re.compile(r"(?:an|ian|ish|ese|ed|al|ive|ic|ary|ing)$")
+_MODIFIERS = frozenset(
+    "more other further additional extra new remaining and or active foreign western allied "
+    "partner member participating contributing regular combat ground".split()
+)
+_COMPLEMENT = frozenset("more other further additional extra new remaining".split())
+# After these, a number has no noun of its own: "Thirty-five were represented", "at 31, ...".
+_FUNCTION = frozenset(
+    "in on at to for from of by with and or but is are was were be been has have had will would "
+    "could can may might should shall must do does did said says say told this that which who "
+    "whom what when where while than as up down more less per each last next today now "
+    "currently since during into over under about after before between against within without "
+    "so yet not no nor also still only just even already soon later then there here it its their "
+    "they them these those we our you he she his her a an the".split()
+)
+_PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
+_PARTITIVE_OF_THE = re.compile(r"^\s+of\s+the\b", re.I)
+_PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)
+_FROM_GROUP = re.compile(r"^\W*(?:from|of|out\s+of)\s+(?:the\s+)?(?:\S+\s+)?$", re.I)
+_FIGURE = re.compile(
+    r"\b(?:figure|number|total|tally|estimate|headcount|count|requirement|size)\b[^.;!?\d]{0,60}?"
+    r"\b(?:is|was|at|remains|remained|has\s+been|had\s+been|stands\s+at|stood\s+at|of|to|be)"
+    r"\s+$",
+    re.I,
+)
+_COMPARE = re.compile(
+    r"(?:\b(?:up|down|rising|falling|rose|fell|raised|lowered|cut)\s+from|\bfrom|\bcompared"
+    r"\s+with|\bcompared\s+to|\bagainst|\bversus|\bvs\.?)\s+$",
+    re.I,
+)
+_TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
+_BINDER_REACH = 60  # the longest subject or cue phrase plus "of", "at", "numbers" ...
+_UNIT_NUMBER = r"\s+(?:\w+\s+){0,2}?(?:numbers?|numbered|totals?|totalled|totaled)\s+$"
+
+
+def resolve(doc: Document, ph: Phrases) -> list[Head | None]:
+    """The :class:`Head` of every amount of ``doc`` for one fact (None: counts something else)."""
+    heads: list[Head | None] = []
+    for i in range(len(doc.amounts)):
+        heads.append(_head(doc, ph, i, heads))
+    return heads
+
+
+def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head | None:
+    text, amount = doc.text, doc.amounts[i]
+    s = doc.sentence_of(amount.start)
+    sent = doc.sentences[s]
+    after = text[amount.end : min(sent.end, amount.end + 120)]
+    before = text[max(sent.start, amount.start - 120) : amount.start]
+    prev = i - 1 if i > 0 and doc.sentence_of(doc.amounts[i - 1].start) == s else None
+    inner = prev is not None and bool(
+        _PARTITIVE_OF_THE.match(text[doc.amounts[prev].end : amount.start] + " ")
+        and re.fullmatch(r"\s+of\s+the\s+", text[doc.amounts[prev].end : amount.start])
+    )
+    word, unit_end, complement = _noun_after(after, ph)
+    if amount.kind == "year" and word != "unit":
+        return None
+    span = (amount.start, amount.end + unit_end if unit_end else amount.end)
+
+    if _PARTITIVE_AFTER.match(after) or _PARTITIVE_BEFORE.search(before):
+        ante = _antecedent(doc, i, heads, want_unit=True)
+        if ante is None:
+            return None
+        return Head(
+            True,
+            subset=True,
+            antecedent=ante,
+            span_start=span[0],
+            span_end=span[1],
+            how="partitive",
+        )
+    if _PARTITIVE_OF_THE.match(after):
+        rest = text[amount.end : doc.clause(amount.end)[1]]
+        if ph.units.search(rest[:80]):
+            return Head(True, subset=True, span_start=span[0], span_end=span[1], how="of-the")
+        return None
+    if prev is not None and heads[prev] is not None and heads[prev].unit:  # type: ignore[union-attr]
+        lead = text[sent.start : doc.amounts[prev].start]
+        between = text[doc.amounts[prev].end : amount.start]
+        if _FROM_GROUP.match(lead) and "," in between:
+            return Head(
+                True,
+                subset=True,
+                antecedent=prev,
+                span_start=span[0],
+                span_end=span[1],
+                how="from-group",
+            )
+    bound_after = _bound_after(after, unit_end, ph) if word in ("unit", "bound") else (0, 0)
+    tail = before[-_BINDER_REACH:]
+    bound = bool(ph.subject_binder and ph.subject_binder.search(tail)) or bound_after[0]
+    cued = bool(ph.cue_binder and ph.cue_binder.search(tail)) or bound_after[1]
+    if word == "unit":
+        return Head(
+            True,
+            bound=bool(bound),
+            cued=bool(cued),
+            complement=complement,
+            inner=inner,
+            span_start=span[0],
+            span_end=span[1],
+            how="unit",
+        )
+    if word == "bound":
+        return Head(
+            True,
+            bound=bool(bound),
+            cued=bool(cued),
+            inner=inner,
+            span_start=span[0],
+            span_end=span[1],
+            how="noun-bound",
+        )
+    if word == "other":
+        return None
+    # A bare figure: its noun is elsewhere.
+    if bound or cued:
+        return Head(
+            True,
+            bound=bool(bound),
+            cued=bool(cued),
+            inner=inner,
+            span_start=span[0],
+            span_end=span[1],
+            how="bound",
+        )
+    unit_before = _unit_before(doc, ph, i, before)
+    if unit_before is not None:
+        return Head(True, span_start=unit_before, span_end=amount.end, how="unit-before")
+    if _COMPARE.search(before) or (
+        prev is not None and _TO_AFTER_FROM.match(text[doc.amounts[prev].end : amount.start])
+    ):
+        ante = prev if prev is not None else _antecedent(doc, i, heads, want_unit=False)
+        if ante is not None and heads[ante] is not None and heads[ante].unit:  # type: ignore[union-attr]
+            return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="compare")
+        return None
+    if _FIGURE.search(before):
+        ante = _antecedent(doc, i, heads, want_unit=True)
+        if ante is not None:
+            return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="figure")
+    q = _question(doc, ph, i, s)
+    if q is not None:
+        return Head(True, question=q, span_start=span[0], span_end=span[1], how="question")
+    ante = _antecedent(doc, i, heads, want_unit=False)
+    if ante is not None and heads[ante] is not None and heads[ante].unit:  # type: ignore[union-attr]
+        if _comparable(doc.amounts[ante].value, amount.value):
+            return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="ellipsis")
+    return None
+
+
+def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
+    """('unit' | 'bound' | 'bare' | 'other', end of the unit in ``after``, complement?)."""
+    hyphen = re.match(r"-([A-Za-z]+)", after)
+    if hyphen:
+        if ph.units.fullmatch(hyphen.group(1)):
+            return "unit", hyphen.end(), False
+        return "other", 0, False
+    complement = False
+    first: str | None = None
+    for n, m in enumerate(_TOKEN.finditer(after)):
+        if m.group(2) is not None:  # punctuation
+            return ("bare", 0, False) if first is None or first == "verb" else ("other", 0, False)
+        word = m.group(1)
+        unit = ph.units.match(after, m.start(1))
+        if unit:
+            return "unit", unit.end(), complement
+        if n == 0 and any(_is_head(after, m.start(1), ph)):
+            return "bound", 0, False
+        low = word.lower()
+        if n == 0:
+            first = "verb" if low in _FUNCTION or low.endswith("ed") else "noun"
+        if low in _COMPLEMENT:
+            complement = True
+        is_modifier = (
+            low in _MODIFIERS or word[:1].isupper() or bool(_MODIFIER_SUFFIX.search(low))
+        ) and low not in _FUNCTION - {"and", "or"}
+        if n >= 4 or not is_modifier:
+            break
+    return ("bare", 0, False) if first in (None, "verb") else ("other", 0, False)
+
+
+def _is_head(after: str, pos: int, ph: Phrases) -> tuple[bool, bool]:
+    """Whether a subject / a cue phrase starts at ``after[pos]``."""
+    return (
+        bool(ph.subjects and ph.subjects.match(after, pos)),
+        bool(ph.cues and ph.cues.match(after, pos)),
+    )
+
+
+def _bound_after(after: str, unit_end: int, ph: Phrases) -> tuple[bool, bool]:
+    rest = re.match(r"['’]?s?\s*", after[unit_end:])
+    return _is_head(after, unit_end + (rest.end() if rest else 0), ph)
+
+
+def _unit_before(doc: Document, ph: Phrases, i: int, before: str) -> int | None:
+    """Start of the unit noun when it comes first: "the number of countries ... is 26"."""
+    start = doc.amounts[i - 1].end if i > 0 else 0
+    offset = doc.amounts[i].start - len(before)
+    window = before[max(0, start - offset) :] if start > offset else before
+    base = doc.amounts[i].start - len(window)
+    for m in re.finditer(r"\bnumber\s+of\s+", window, re.I):
+        unit = ph.units.match(window, m.end())
+        if unit is None:
+            nxt = re.match(r"\w+\s+", window[m.end() :])
+            unit = ph.units.match(window, m.end() + nxt.end()) if nxt else None
+        if unit is not None:
+            return base + m.start()
+    for m in ph.units.finditer(window):
+        if re.match(_UNIT_NUMBER, window[m.end() :], re.I):
+            return base + m.start()
+    return None
+
+
+def _antecedent(doc: Document, i: int, heads: list[Head | None], *, want_unit: bool) -> int | None:
+    """The nearest earlier amount in this sentence or the two before it (with a unit, if asked)."""
+    s = doc.sentence_of(doc.amounts[i].start)
+    for j in range(i - 1, -1, -1):
+        if doc.sentence_of(doc.amounts[j].start) < s - (2 if want_unit else 1):
+            break
+        head = heads[j]
+        if not want_unit:
+            return j
+        if head is not None and head.unit and not head.subset:
+            return j
+    return None
+
+
+def _question(doc: Document, ph: Phrases, i: int, s: int) -> int | None:
+    """The "How many <unit> ...?" question that the first figure of sentence ``s`` answers."""
+    if i > 0 and doc.sentence_of(doc.amounts[i - 1].start) == s:
+        return None
+    q = s - 1
+    if q < 0 or not doc.sentence_text(q).rstrip().endswith("?"):
+        return None
+    question = doc.sentence_text(q)
+    m = re.search(r"\bhow\s+many\s+", question, re.I)
+    if m and ph.units.match(question, m.end()):
+        return q
+    return None
+
+
+def _comparable(a: object, b: object) -> bool:
+    def mid(v: object) -> float:
+        if isinstance(v, int):
+            return float(v)
+        if isinstance(v, tuple):
+            ends = [x for x in v if isinstance(x, int)]
+            return float(sum(ends) / len(ends)) if ends else 0.0
+        return 0.0
+
+    x, y = mid(a), mid(b)
+    return x > 0 and y > 0 and max(x, y) / min(x, y) <= 100

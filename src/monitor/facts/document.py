@@ -1,0 +1,79 @@
+"""One article text read once for every numeric fact: sentences, headline, questions, amounts.
+
+The analysis is a pure function of the text and is memoized for the few most recent texts, since
+:func:`monitor.facts.find_facts` asks for it once per tracked fact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from monitor.facts.numbers import Amount, find_amounts
+from monitor.facts.text import Span, sentences
+
+# Clause boundaries inside a sentence: cues and defer phrases must be stated in the amount's own
+# clause ("From 35 countries ..., 26 declared readiness": the readiness is the 26's).
+_CLAUSE = re.compile(
+    r"[;:()\[\]]|\s[-–—]\s|—|,\s+(?:while|but|whereas|although|though|and|as|after|before)\b",
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article text cut into sentences, with its amounts and reading aids."""
+
+    text: str
+    sentences: tuple[Span, ...]
+    starts: tuple[int, ...]
+    amounts: tuple[Amount, ...]
+    headline: Span | None
+
+    def sentence_of(self, pos: int) -> int:
+        """Index of the sentence holding character ``pos``."""
+        return max(0, bisect.bisect_right(self.starts, pos) - 1)
+
+    def sentence_text(self, index: int) -> str:
+        """The text of sentence ``index`` ('' when out of range)."""
+        if 0 <= index < len(self.sentences):
+            span = self.sentences[index]
+            return self.text[span.start : span.end]
+        return ""
+
+    def clause(self, pos: int) -> tuple[int, int]:
+        """The clause (within its sentence) holding character ``pos``."""
+        span = self.sentences[self.sentence_of(pos)]
+        start, end = span.start, span.end
+        for m in _CLAUSE.finditer(self.text, span.start, span.end):
+            if m.end() <= pos:
+                start = m.end()
+            elif m.start() >= pos:
+                end = m.start()
+                break
+        return start, end
+
+    def question_before(self, index: int) -> int | None:
+        """The question heading the answer that sentence ``index`` belongs to, if any.
+
+        Explainers and interviews put the subject in the question ("How big would the force
+        be?") and the figure in the answer's second or third sentence.
+        """
+        for i in range(index - 1, max(-1, index - 6), -1):
+            if self.sentence_text(i).rstrip("\"'”’ ").endswith("?"):
+                return i
+        return None
+
+
+@lru_cache(maxsize=8)
+def read_document(text: str) -> Document:
+    """The :class:`Document` of ``text`` (memoized: each fact of an article reuses it)."""
+    spans = tuple(sentences(text))
+    amounts = tuple(a for a in find_amounts(text) if a.kind in ("number", "year"))
+    first = spans[0] if spans else None
+    headline = None
+    if first is not None and len(spans) > 1 and first.end - first.start <= 200:
+        if "\n" in text[first.end : spans[1].start]:
+            headline = first
+    return Document(text, spans, tuple(s.start for s in spans), amounts, headline)

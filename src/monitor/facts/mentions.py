@@ -1,0 +1,122 @@
+"""How an article states a figure: as current, as an earlier figure, denied, or as a correction.
+
+And how sure it sounds: hedges ("could", "is expected to") and attributions ("according to a
+diplomat") lower the confidence. Only general English lives here; story words are in feeds.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.facts.document import Document
+from monitor.facts.model import Mention
+
+# Said of the figure in its own sentence: it is wrong, disowned or dismissed.
+_DENIAL = re.compile(
+    r"\b(?:dismissed|denied|denies|deny|disowned|disowns|repudiated|did\s+not\s+come\s+from"
+    r"|didn['’]t\s+come\s+from|not\s+true|untrue|false|speculation|speculative|inaccurate"
+    r"|incorrect(?:ly)?|erroneous(?:ly)?|wrongly|mistaken(?:ly)?|no\s+basis|fake)\b",
+    re.I,
+)
+# The next sentence takes back the figures just given: "Neither number has been tabled".
+_RETRACT = re.compile(
+    r"^\W*(?:neither|none\s+of\s+(?:these|those|the|them)|these|those|both)\s+(?:\w+\s+)?"
+    r"(?:numbers?|figures?|estimates?|claims?|reports?)\b.*\b(?:not|never|neither|no\s+longer)\s+"
+    r"(?:\w+\s+){0,2}(?:tabled|agreed|confirmed|true|accurate|correct|verified|official|endorsed"
+    r"|accepted|real|on\s+the\s+table|come\s+from)\b",
+    re.I,
+)
+_NEGATED = re.compile(
+    r"\b(?:not|never|no\s+longer|n['’]t|nor)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
+_CORRECTION_NOTE = re.compile(
+    r"\bcorrection\b|\bregret\s+the\s+error\b|\b(?:incorrectly|erroneously|wrongly|mistakenly)"
+    r"\s+(?:said|reported|stated|gave|put)",
+    re.I,
+)
+_REPORTED = re.compile(r"\b(?:said|reported|stated|gave|put|wrote|cited|claimed)\b", re.I)
+_CORRECTED = re.compile(
+    r"\b(?:now\s+(?:say|says|put|puts|give|gives|estimate|estimates)|corrected\s+(?:to|figure)"
+    r"|revised\s+(?:up|down)?\s*(?:to|figure)|correct\s+figure|in\s+fact|actually|puts\s+the"
+    r"\s+figure\s+at)\b",
+    re.I,
+)
+_EARLIER = re.compile(
+    r"\b(?:initially|originally|at\s+first|at\s+the\s+outset|earlier|early|previously|formerly"
+    r"|began|begun|started|last\s+year|a\s+year\s+ago|used\s+to|had\s+been|up\s+from"
+    r"|down\s+from|first\s+(?:sketched|proposed|planned|discussed|mooted|floated))\b",
+    re.I,
+)
+_FROM_TO = re.compile(r"\bfrom\s+(?:\S+\s+){0,2}$", re.I)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:even\s+a|imagine|suppose|supposing|hypothetical(?:ly)?|for\s+the\s+sake\s+of)\b",
+    re.I,
+)
+_HEDGE = re.compile(
+    r"\b(?:could|would|might|may|possibly|possible|potential(?:ly)?|likely|reportedly"
+    r"|(?:is|are|was|were)\s+expected\s+to|expects?\s+to|if\s+confirmed|plans?\s+to|considering"
+    r"|unconfirmed|estimated|tentative(?:ly)?|proposed|draft|never\s+confirmed|declined\s+to"
+    r"\s+confirm)\b",
+    re.I,
+)
+_ATTRIBUTION = re.compile(
+    r"\b(?:according\s+to|said|says|told|reported|sources?|officials?|diplomats?|a\s+person"
+    r"|people\s+familiar)\b",
+    re.I,
+)
+_ANONYMOUS = re.compile(
+    r"\b(?:anonymity|anonymous(?:ly)?|unnamed|a\s+(?:\w+\s+)?(?:diplomat|official|source)"
+    r"|one\s+(?:\w+\s+)?(?:diplomat|official|source)|sources)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a figure is stated: ``mention``, a ``confidence`` factor, ``drop`` (hypothetical)."""
+
+    mention: Mention
+    confidence: float
+    drop: bool = False
+
+
+def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -> Reading:
+    """The mention status and confidence of the figure at ``text[start:end]``.
+
+    ``region`` is the figure's own clause (where "up from", "initially" or "could" must stand).
+    """
+    text = doc.text
+    s = doc.sentence_of(start)
+    sentence = doc.sentence_text(s)
+    lead = text[region[0] : start]
+    if _HYPOTHETICAL.search(lead):
+        return Reading("current", 0.0, drop=True)
+    confidence = 1.0
+    if _HEDGE.search(sentence):
+        confidence *= 0.8
+    if _ATTRIBUTION.search(sentence):
+        confidence *= 0.9
+    if _ANONYMOUS.search(sentence):
+        confidence *= 0.85
+    line = _line(doc, start)
+    if _CORRECTION_NOTE.search(line):
+        if _REPORTED.search(lead) and not _CORRECTED.search(lead):
+            return Reading("denied", confidence)
+        return Reading("corrected", confidence)
+    if _DENIAL.search(sentence) or _NEGATED.search(lead[-40:]):
+        return Reading("denied", confidence)
+    if _RETRACT.search(doc.sentence_text(s + 1)):
+        return Reading("denied", confidence)
+    if _CORRECTED.search(lead):
+        return Reading("corrected", confidence)
+    if _EARLIER.search(lead) or (_FROM_TO.search(lead) and re.match(r"\s+to\s", text[end:])):
+        return Reading("historical", confidence)
+    return Reading("current", confidence)
+
+
+def _line(doc: Document, pos: int) -> str:
+    start = doc.text.rfind("\n", 0, pos) + 1
+    end = doc.text.find("\n", pos)
+    return doc.text[start : end if end >= 0 else len(doc.text)]
