@@ -87,7 +87,7 @@ def _list(app: Any, args: argparse.Namespace) -> None:
     import sqlalchemy as sa
     from sqlmodel import Session, col, select
 
-    from monitor.commands import _iso, _table
+    from monitor.commands import _iso
     from monitor.models import Alert, AlertAttempt, Change
 
     tries = (
@@ -134,7 +134,7 @@ def _list(app: Any, args: argparse.Namespace) -> None:
         which = f" in state {args.state!r}" if args.state else ""
         sys.stdout.write(f"no alerts{which}\n")
         return
-    _table(
+    _print_table(
         ["id", "state", "channel", "tries", "fact", "kind", "created", "next / delivered", "error"],
         [
             [
@@ -144,10 +144,36 @@ def _list(app: Any, args: argparse.Namespace) -> None:
                 r["attempts"],
                 (r["fact"] or "") + (f" [{r['qualifier']}]" if r["qualifier"] else ""),
                 r["kind"],
-                r["created"],
-                r["delivered"] or r["next_attempt"],
-                (r["last_error"] or "")[:70],
+                _short(r["created"]),
+                _short(r["delivered"] or r["next_attempt"]),
+                r["last_error"] or "",
             ]
             for r in records
         ],
     )
+
+
+def _short(iso: str | None) -> str:
+    return iso[5:16].replace("T", " ") if iso else ""
+
+
+def _print_table(columns: list[str], rows: list[list[Any]]) -> None:
+    """One line per alert: long errors are cut (``--format json`` has them whole)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, box=None, pad_edge=False)
+    for column in table.columns:
+        column.no_wrap, column.overflow = True, "ellipsis"
+        column.min_width = min(len(str(column.header)), 8)
+    table.columns[-1].max_width = 48
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # piped: one full line per alert, for grep
+    elif len(rows) > console.height:
+        with console.pager():
+            console.print(table)
+        return
+    console.print(table)
