@@ -227,8 +227,8 @@ def test_digest_subject_counts_the_changes() -> None:
         ),
         (
             "alerts:\n  channels:\n"
-            "    - {kind: webhook, name: h, url: 'http://x', secret: short}\n",
-            "at least 16 characters",
+            "    - {kind: webhook, name: 'bad name', url: 'http://x', secret: s}\n",
+            "alerts.channels[0].name",
         ),
         (
             "alerts:\n  channels:\n"

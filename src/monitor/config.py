@@ -169,15 +169,6 @@ class WebhookChannel(_Strict):
             )
         return v
 
-    @field_validator("secret")
-    @classmethod
-    def _long_secret(cls, v: SecretStr) -> SecretStr:
-        if len(v.get_secret_value()) < 16:
-            raise ValueError(
-                "the signing secret must be at least 16 characters (e.g. 32 random bytes, hex)"
-            )
-        return v
-
 
 Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="kind")]
 
