@@ -153,10 +153,12 @@ def _about(
     *,
     negatable: bool,
     refer: bool = False,
+    reach: int | None = None,
 ) -> bool:
     """Whether ``pattern`` matches in the mention's clause: on its side of the mention, not
     negated (when ``negatable``), and close behind it when it follows. With ``refer``, a next
-    clause that refers back ("..., but it was dropped") still counts."""
+    clause that refers back ("..., but it was dropped") still counts. ``reach`` bounds how far
+    before the mention a cue may stand."""
     if pattern is None:
         return False
     lo, hi = span
@@ -165,6 +167,8 @@ def _about(
             continue
         if m.start() >= mention[1] and m.start() - mention[1] > _AFTER:
             break
+        if reach is not None and m.end() <= mention[0] and mention[0] - m.end() > reach:
+            continue
         if negatable and _NEGATED.search(text, max(lo, m.start() - 30), m.start()):
             continue
         gap = (m.end(), mention[0]) if m.end() <= mention[0] else (mention[1], m.start())
@@ -183,11 +187,24 @@ def read_sentence(
     for status in ORDER:
         negatable = status in ("proposed", "present", "disputed")
         refer = not negatable
+        # An agreement must be stated of the term itself, not of a clause around it ("agreed
+        # to let Washington offer ..."): it stands close.
+        reach = _AFTER if status == "present" else None
         if _about(
-            cues.before[status], text, before, mention, negatable=negatable, refer=refer
+            cues.before[status],
+            text,
+            before,
+            mention,
+            negatable=negatable,
+            refer=refer,
+            reach=reach,
         ) or _about(cues.after[status], text, after, mention, negatable=negatable, refer=refer):
             if status == "absent" and cues.earlier.search(text, start, end):
                 return "removed"
+            return status
+        # A phrase can carry its own status word ("offer Article 5 protection"); a negation in
+        # it ("no U.S. troops") is the term itself, never an absence.
+        if negatable and _any(cues.before[status], text, mention[0], mention[1]):
             return status
     return None
 
