@@ -647,3 +647,32 @@ def test_a_poll_pass_delivers_the_alerts_of_the_changes_it_recorded(
             assert again.alerts_delivered == 0 and len(hook.requests) == len(worthy)
         finally:
             app.close()
+
+
+def test_an_alert_joining_a_digest_already_sent_is_sent_on_its_own(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        settings = settings_for(hook_yaml(hook.url(), rule="{channels: [hook], digest: 10m}"))
+        report(engine, settings, 1, "alpha", 31, published=T0)
+        (change,) = report(engine, settings, 2, "alpha", 5, fact="force.troops", published=T0)
+        assert dispatch(engine, settings, T0 + timedelta(minutes=20)) == 1
+        leader, _follower = alerts(engine)
+        # a process with a slow clock attached an alert to the digest after it was sent
+        with Session(engine) as s:
+            late = Alert(
+                change_id=change.id,
+                channel="hook",
+                idempotency_key="late-key",
+                state="batched",
+                digest_of=leader.id,
+                created_at=T0,
+            )
+            s.add(late)
+            s.commit()
+        assert dispatch(engine, settings, T0 + timedelta(minutes=21)) == 1
+        keys = [r.headers["x-monitor-idempotency-key"] for r in hook.requests]
+    assert keys == [leader.idempotency_key, "late-key"]
+    assert [(a.state, a.digest_of) for a in alerts(engine)] == [
+        ("delivered", None),
+        ("delivered", leader.id),
+        ("delivered", None),
+    ]

@@ -54,7 +54,6 @@ class Job:
     alert_id: int
     channel: str
     key: str
-    attempts: int
     rendered: Rendered | None
     followers: tuple[int, ...] = ()
 
@@ -167,7 +166,6 @@ def _job(s: Session, alert_id: int, settings: Settings) -> Job:
         alert_id=alert_id,
         channel=alert.channel,
         key=alert.idempotency_key,
-        attempts=alert.attempts,
         rendered=rendered,
         followers=tuple(f.id for f in followers if f.id is not None),
     )
