@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -23,6 +25,7 @@ from monitor.cli import main
 from monitor.config import Settings
 from monitor.history import record_observations
 from monitor.models import Article, ArticleVersion, Observation
+from monitor.query import parse_time
 
 T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 SETTINGS = Settings()
@@ -389,3 +392,21 @@ def test_long_tables_page_on_a_terminal_never_when_piped(story: Story, tmp_path:
     assert done.returncode == 0, done.stderr
     shown = re.sub(r"\x1b\[[0-9;]*m", "", paged.read_text(encoding="utf-8"))
     assert "superseded" in shown and "https://alpha.example/news/1" in shown
+
+
+@given(st.text(max_size=40) | st.datetimes(timezones=st.timezones()).map(datetime.isoformat))
+def test_parse_time_gives_utc_or_a_clear_error(text: str) -> None:
+    try:
+        parsed = parse_time(text)
+    except ValueError as exc:
+        assert "is not a date or time; write e.g. 2025-09-04" in str(exc)
+    else:
+        assert parsed.tzinfo is UTC
+
+
+def test_parse_time_reads_dates_and_offsets() -> None:
+    with pytest.raises(ValueError, match="is not a date or time"):
+        parse_time("0001-01-01T00:00+05:00")  # before year 1 in UTC
+    assert parse_time("2025-09-04") == datetime(2025, 9, 4, tzinfo=UTC)
+    assert parse_time("2025-09-04T12:00Z") == datetime(2025, 9, 4, 12, tzinfo=UTC)
+    assert parse_time("2025-09-04T14:00+02:00") == datetime(2025, 9, 4, 12, tzinfo=UTC)

@@ -131,11 +131,11 @@ def parse_time(value: str) -> datetime:
     """
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise ValueError(
             f"{value!r} is not a date or time; write e.g. 2025-09-04 or 2025-09-04T12:00Z"
         ) from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -429,7 +429,9 @@ def _render(
     return out
 
 
-def _last_seen(v: FactVersion, found: Sequence[tuple[datetime | None, EvidenceJSON]]) -> Any:
+def _last_seen(
+    v: FactVersion, found: Sequence[tuple[datetime | None, EvidenceJSON]]
+) -> datetime | None:
     seen = [t for t, _ in found if t is not None]
     return max(seen) if seen else v.first_seen_at
 
