@@ -64,7 +64,7 @@ def _binder(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     heads = "|".join(phrase_regex(p) for p in phrases)
     return re.compile(
         rf"(?:{heads})['’]?s?\s+(?:now\s+)?(?:of|at|to|from|is|was|remains|numbers?|stands\s+at"
-        rf"|stood\s+at)\s+$",
+        rf"|stood\s+at|(?:would|will|could|might|should)\s+be)\s+$",
         re.IGNORECASE,
     )
 
@@ -109,6 +109,7 @@ _FUNCTION = frozenset(
     "whom what when where while than as up down more less per each last next today now "
     "currently since during into over under about after before between against within without "
     "so yet not no nor also still only just even already soon later then there here it its their "
+    "strong "
     "they them these those we our you he she his her a an the".split()
 )
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
@@ -258,7 +259,7 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
     for n, m in enumerate(_TOKEN.finditer(after)):
         if m.group(2) is not None:  # punctuation
             return ("bare", 0, False) if first is None or first == "verb" else ("other", 0, False)
-        word = m.group(1)
+        word = m.group(1).rstrip(".")
         unit = ph.units.match(after, m.start(1))
         if unit:
             return "unit", unit.end(), complement

@@ -54,6 +54,10 @@ _HYPOTHETICAL = re.compile(
     r"\b(?:even\s+a|imagine|suppose|supposing|hypothetical(?:ly)?|for\s+the\s+sake\s+of)\b",
     re.I,
 )
+_COMPARED = re.compile(
+    r"\b(?:up|down)\s+from\s+(?:\S+\s+){0,2}$|\bcompared\s+(?:with|to)\s+\S*\s*$", re.I
+)
+_NOW_AFTER = re.compile(r"\s*(?:today|now|currently|at\s+present)\b", re.I)
 _HEDGE = re.compile(
     r"\b(?:could|would|might|may|possibly|possible|potential(?:ly)?|likely|reportedly"
     r"|(?:is|are|was|were)\s+expected\s+to|expects?\s+to|if\s+confirmed|plans?\s+to|considering"
@@ -92,6 +96,9 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
     sentence = doc.sentence_text(s)
     lead = text[region[0] : start]
     if _HYPOTHETICAL.search(lead):
+        return Reading("current", 0.0, drop=True)
+    if _COMPARED.search(lead) and _NOW_AFTER.match(text[end : end + 20]):
+        # "a ceiling of 800,000, down from 880,000 today": today's size, not an earlier cap.
         return Reading("current", 0.0, drop=True)
     confidence = 1.0
     if _HEDGE.search(sentence):

@@ -27,6 +27,10 @@ _SOURCE_AFTER = re.compile(
     r"|newspapers?|army|armed\s+forces|military|intelligence|spokes\w+|leaders?|officers?)\b",
     re.I,
 )
+_NONE = re.compile(r"\b(?:no|not\s+a\s+single|not\s+one|none\s+of\s+the)\s+", re.I)
+_WORD = re.compile(r"[\w.]+\s+")
+_COUNTED = re.compile(r"\s+(?:numbers?|figures?|counts?|totals?|levels?)\b", re.I)
+_EACH = re.compile(r"\beach\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with)\s+(?:the\s+)?$", re.I)
 
 
@@ -41,10 +45,51 @@ def find_numeric(text: str, spec: NumericFactSpec) -> list[Finding]:
     for i, head in enumerate(heads):
         if head is None:
             continue
-        finding = _judge(doc, spec, ph, heads, i, head)
-        if finding is not None:
-            found.append(finding)
-    return found
+        found.extend(_judge(doc, spec, ph, heads, i, head))
+    found.extend(_denials(doc, spec, ph))
+    return sorted(found, key=lambda f: (f.start, f.end))
+
+
+def _denials(doc: Document, spec: NumericFactSpec, ph: Phrases) -> list[Finding]:
+    """ "No country has yet committed troops": the fact stated as zero, kept as a denial."""
+    out: list[Finding] = []
+    for m in _NONE.finditer(doc.text):
+        unit = ph.units.match(doc.text, m.end())
+        if unit is None:
+            word = _WORD.match(doc.text, m.end())
+            unit = ph.units.match(doc.text, word.end()) if word else None
+        if unit is None or _COUNTED.match(doc.text, unit.end()):
+            continue
+        s = doc.sentence_of(m.start())
+        clause = doc.clause(m.start())
+        said = doc.text[clause[0] : clause[1]]
+        if ph.cues is not None and not ph.cues.search(said):
+            continue
+        if ph.defer is not None and ph.defer.search(said):
+            continue
+        if ph.exclusions is not None and ph.exclusions.search(said):
+            continue
+        sentence = doc.sentences[s]
+        places = range(max(0, s - spec.subject_window), s + 1)
+        if ph.subjects is not None and not any(
+            ph.subjects.search(doc.text, doc.sentences[k].start, doc.sentences[k].end)
+            for k in places
+        ):
+            continue
+        out.append(
+            Finding(
+                fact=spec.id,
+                text=doc.text[m.start() : unit.end()],
+                sentence=doc.text[sentence.start : sentence.end],
+                start=m.start(),
+                end=unit.end(),
+                value=0,
+                qualifier=_name_in(doc, ph, m.start(), unit.end()) if ph.names else None,
+                mention="denied",
+                confidence=1.0,
+            )
+        )
+    return out
 
 
 def _judge(
@@ -54,10 +99,10 @@ def _judge(
     heads: list[Head | None],
     i: int,
     head: Head,
-) -> Finding | None:
+) -> list[Finding]:
     amount = doc.amounts[i]
     if head.complement or (head.subset and not spec.cues) or not _in_range(amount.value, spec):
-        return None
+        return []
     text = doc.text
     region = _region(doc, heads, i)
     regions = [region]
@@ -68,38 +113,42 @@ def _judge(
         windows.append(_window(doc, j, heads[j]))  # type: ignore[arg-type]
         j = heads[j].antecedent  # type: ignore[union-attr]
     if ph.exclusions is not None and any(ph.exclusions.search(text, a, b) for a, b in windows):
-        return None
+        return []
     said = [text[a:b] for a, b in regions]
     if ph.defer is not None and not head.bound and any(ph.defer.search(t) for t in said):
-        return None
+        return []
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
         if not any(ph.cues.search(t) for t in [*said, question]):
-            return None
+            return []
     confidence = 1.0
     if not head.bound and not _subject_near(doc, spec, ph, i, head):
         headline = doc.headline
         if ph.subjects is None or headline is None:
-            return None
+            return []
         if not ph.subjects.search(text, headline.start, headline.end):
-            return None
+            return []
         confidence = _HEADLINE_CONFIDENCE
     start, end = min(head.span_start, amount.start), max(head.span_end, amount.end)
     reading = read_mention(doc, amount.start, amount.end, region)
     if reading.drop:
-        return None
+        return []
     sentence = doc.sentences[doc.sentence_of(amount.start)]
-    return Finding(
-        fact=spec.id,
-        text=text[start:end],
-        sentence=text[sentence.start : sentence.end],
-        start=start,
-        end=end,
-        value=amount.value,
-        qualifier=_qualifier(doc, ph, heads, i) if spec.qualifier is not None else None,
-        mention=reading.mention,
-        confidence=round(max(0.05, confidence * reading.confidence), 2),
-    )
+    qualifiers = _qualifiers(doc, ph, heads, i) if spec.qualifier is not None else [None]
+    return [
+        Finding(
+            fact=spec.id,
+            text=text[start:end],
+            sentence=text[sentence.start : sentence.end],
+            start=start,
+            end=end,
+            value=amount.value,
+            qualifier=qualifier,
+            mention=reading.mention,
+            confidence=round(max(0.05, confidence * reading.confidence), 2),
+        )
+        for qualifier in qualifiers
+    ]
 
 
 def _in_range(value: Value, spec: NumericFactSpec) -> bool:
@@ -154,8 +203,11 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
     return any(ph.subjects.search(doc.text, a, b) for a, b in places)
 
 
-def _qualifier(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> str | None:
-    """The country (or other key) a figure belongs to; None for a total."""
+def _qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> list[str | None]:
+    """The country (or other key) a figure belongs to; None for a total.
+
+    "Britain and France will each send 5,000 troops" gives the figure to both.
+    """
     text, amount = doc.text, doc.amounts[i]
     sent = doc.sentences[doc.sentence_of(amount.start)]
     start = sent.start
@@ -169,14 +221,28 @@ def _qualifier(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     end = max(amount.end, head.span_end if head is not None else amount.end)
     lead = text[start : amount.start]
     if _WHOLE.search(lead[-60:]):
-        return None
-    best: tuple[int, str] | None = None
+        return [None]
+    names = _names(doc, ph, start, end)
+    if len(names) > 1 and _EACH.search(lead):
+        return list(dict.fromkeys(name for _, name in names))
+    return [names[-1][1] if names else None]
+
+
+def _name_in(doc: Document, ph: Phrases, start: int, end: int) -> str | None:
+    names = _names(doc, ph, start, end)
+    return names[-1][1] if names else None
+
+
+def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, str]]:
+    """The names of ``ph`` in ``text[start:end]``, in order, leaving out sources of a figure."""
+    text = doc.text
+    sent_start = doc.sentences[doc.sentence_of(start)].start
+    found: list[tuple[int, str]] = []
     for name, pattern in ph.names:
         for m in pattern.finditer(text, start, end):
             if _SOURCE_AFTER.match(text[m.end() : m.end() + 60]):
                 continue
-            if _SOURCE_BEFORE.search(text[max(sent.start, m.start() - 20) : m.start()]):
+            if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
                 continue
-            if best is None or m.start() > best[0]:
-                best = (m.start(), name)
-    return best[1] if best else None
+            found.append((m.start(), name))
+    return sorted(found)
