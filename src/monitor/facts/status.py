@@ -32,7 +32,8 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
     "removed": {
         "after": (
             r"(?:removed|dropped|deleted|struck|cut|stripped|excised|erased|scrubbed|taken out|"
-            r"scrapped|omitted|left out|edited out|cut out) (?:\w+ ){0,2}?from",
+            r"scrapped|omitted|left out|edited out|cut out|excluded|taken) (?:\w+ ){0,2}?"
+            r"(?:from|out of)",
             r"(?:was|were|been|being|got|is|are) (?:\w+ )?(?:removed|dropped|deleted|cut|"
             r"struck out|scrapped|excised|stripped out|taken out|edited out|watered down)",
             r"(?:vanished|disappeared|went missing|fell out|was gone|were gone|is gone)",
@@ -56,6 +57,8 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
             r"(?:contains?|contained|includes?|included|mentions?|mentioned) (?:no|nothing on)",
             r"(?:does|do|did)(?: not|n't) (?:include|contain|mention|provide for|refer to)",
             r"(?:absence of|omits|omitted|is silent on|was silent on|no mention of)",
+            r"there (?:is|was|are|were) no (?:\w+ ){0,2}?(?:clause|provision|reference|mention|"
+            r"language|line|paragraph|passage|wording|commitment|pledge)",
         ),
     },
     "disputed": {
@@ -206,7 +209,17 @@ def read_sentence(
         # it ("no U.S. troops") is the term itself, never an absence.
         if negatable and _any(cues.before[status], text, mention[0], mention[1]):
             return status
+        if status == "absent" and cues.earlier.search(text, start, end):
+            return "removed"  # "an earlier draft had included X": no longer there
     return None
+
+
+def removes(text: str, start: int, end: int, cues: Cues) -> bool:
+    """Whether text[start:end] says something was dropped from a text ("Several provisions were
+    excluded from the final version")."""
+    return _any(cues.after["removed"], text, start, end) or _any(
+        cues.before["removed"], text, start, end
+    )
 
 
 def read_following(text: str, spans: list[tuple[int, int]], cues: Cues) -> Status | None:

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 from monitor.facts.model import Finding
 from monitor.facts.spec import Status, TermsFactSpec, TermSpec
-from monitor.facts.status import Cues, compiled, read_following, read_sentence, same_paragraph
+from monitor.facts.status import (
+    Cues,
+    compiled,
+    read_following,
+    read_sentence,
+    removes,
+    same_paragraph,
+)
 from monitor.facts.text import Span, phrases_pattern, sentences
 
 # Article-level precedence of what cues state (an agreement outweighs talk of a proposal); a
@@ -74,7 +81,24 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
         best = resolved.get(m.term.id)
         if best is None or _rank(m.status, m.explicit) > _rank(*best):
             resolved[m.term.id] = (m.status, m.explicit)
+    if any(s == "absent" for s, _ in resolved.values()) and _removal_elsewhere(
+        text, spans, taken, cues
+    ):
+        # "Provisions were excluded from the final version ... the text contains no X": X's
+        # absence is that removal.
+        resolved = {t: ("removed" if s == "absent" else s, e) for t, (s, e) in resolved.items()}
     return [_finding(text, spec.id, m, resolved[m.term.id][0]) for m in mentions]
+
+
+def _removal_elsewhere(text: str, spans: list[Span], taken: set[int], cues: Cues) -> bool:
+    """Whether a sentence naming no term, and not read as the follow-up of a mention, says
+    that something was removed from a text."""
+    near = {j for i in taken for j in range(i + 1, i + 1 + _FOLLOWING)}
+    return any(
+        removes(text, span.start, span.end, cues)
+        for i, span in enumerate(spans)
+        if i not in taken and i not in near
+    )
 
 
 def _asks(text: str, sentence: Span) -> bool:
