@@ -676,3 +676,17 @@ def test_an_alert_joining_a_digest_already_sent_is_sent_on_its_own(engine: Engin
         ("delivered", leader.id),
         ("delivered", None),
     ]
+
+
+def test_an_alert_for_a_channel_removed_from_the_config_fails_with_advice(engine: Engine) -> None:
+    with WebhookReceiver() as hook:
+        before = settings_for(hook_yaml(hook.url(), hook.url("/other"), rule="{channels: [other]}"))
+        report(engine, before, 1, "alpha", 31, published=T0)
+        after = settings_for(hook_yaml(hook.url()))
+        assert dispatch(engine, after, T0 + timedelta(minutes=6)) == 0
+        assert hook.requests == []
+    (alert,) = alerts(engine)
+    assert alert.state == "failed" and alert.next_attempt_at == T0 + timedelta(
+        minutes=6, seconds=30
+    )
+    assert "channel 'other' is no longer configured" in (alert.last_error or "")
