@@ -690,3 +690,37 @@ def test_an_alert_for_a_channel_removed_from_the_config_fails_with_advice(engine
         minutes=6, seconds=30
     )
     assert "channel 'other' is no longer configured" in (alert.last_error or "")
+
+
+def test_an_alert_that_cannot_be_rendered_goes_dead_without_blocking_others(
+    engine: Engine,
+) -> None:
+    with WebhookReceiver() as hook:
+        settings = settings_for(hook_yaml(hook.url()))
+        with Session(engine) as s:
+            broken = Change(
+                fact="coalition.countries",
+                kind="change",
+                old_json="31",
+                new_json="{not json",
+                decided_at=T0,
+                alert=True,
+            )
+            s.add(broken)
+            s.flush()
+            s.add(
+                Alert(
+                    change_id=broken.id,
+                    channel="hook",
+                    idempotency_key="broken",
+                    next_attempt_at=T0,
+                    created_at=T0,
+                )
+            )
+            s.commit()
+        report(engine, settings, 1, "alpha", 5, fact="force.troops", published=T0)
+        assert dispatch(engine, settings, T0 + timedelta(minutes=6)) == 1
+        assert len(hook.requests) == 1
+    bad, good = alerts(engine)
+    assert (bad.state, good.state) == ("dead", "delivered")
+    assert "cannot be rendered" in (bad.last_error or "")

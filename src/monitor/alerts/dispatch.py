@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
@@ -56,6 +56,7 @@ class Job:
     key: str
     rendered: Rendered | None
     followers: tuple[int, ...] = ()
+    problem: str = ""
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Outcome:
     permanent: bool = False
     retry_after: float | None = None
     duration_ms: float = 0.0
-    next_at: datetime | None = field(default=None)
+    next_at: datetime | None = None
 
 
 def next_attempt(
@@ -95,7 +96,7 @@ async def dispatch_due(
         if not ids:
             return delivered
         with Session(engine) as s:
-            jobs = [_job(s, alert_id, settings) for alert_id in ids]
+            jobs = [_safe_job(s, alert_id, settings) for alert_id in ids]
         by_channel: dict[str, list[Job]] = {}
         for job in jobs:
             by_channel.setdefault(job.channel, []).append(job)
@@ -144,6 +145,23 @@ def _release_orphans(s: Session, now: datetime) -> None:
         .where(col(Alert.state) == "batched", col(Alert.digest_of).in_(finished.scalar_subquery()))
         .values(state="pending", digest_of=None, next_attempt_at=now)
     )
+
+
+def _safe_job(s: Session, alert_id: int, settings: Settings) -> Job:
+    """The job of one alert; an alert that cannot be rendered goes dead instead of blocking the
+    batch (a bug: the log has the traceback)."""
+    try:
+        return _job(s, alert_id, settings)
+    except Exception as exc:
+        log.exception("alert cannot be rendered", extra={"stage": "alerts", "alert_id": alert_id})
+        alert = s.get_one(Alert, alert_id)
+        return Job(
+            alert_id=alert_id,
+            channel=alert.channel,
+            key=alert.idempotency_key,
+            rendered=None,
+            problem=f"alerts: alert {alert_id} cannot be rendered ({exc!r}); please report it",
+        )
 
 
 def _job(s: Session, alert_id: int, settings: Settings) -> Job:
@@ -214,7 +232,8 @@ async def _attempt(
             )
         if job.rendered is None:
             raise AlertError(
-                f"alerts: alert {job.alert_id} has no change to announce (deleted?)", permanent=True
+                job.problem or f"alerts: alert {job.alert_id} has no change to announce",
+                permanent=True,
             )
         budget = channel.timeout.total_seconds()
         try:
