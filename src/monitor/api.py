@@ -10,9 +10,12 @@ any other method gets 405.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import hmac
 import ipaddress
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -418,10 +421,26 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     app = open_app(args.config)
     host = args.host or app.settings.api.host
     port = args.port or app.settings.api.port
+
+    class _Server(uvicorn.Server):
+        # Our handlers below stop the server; uvicorn's would re-raise the signal at exit, and a
+        # graceful stop should exit with status 0.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    async def serve(server: uvicorn.Server) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        await server.serve()
+
     try:
         api = create_app(app.engine, app.settings, host=host)
+        config = uvicorn.Config(api, host=host, port=port, access_log=False, log_config=None)
         log.info("api listening on %s:%s", host, port, extra={"stage": "api", "port": port})
-        uvicorn.run(api, host=host, port=port, access_log=False, log_config=None)
+        asyncio.run(serve(_Server(config)))
     finally:
         app.close()
+    log.info("api stopped", extra={"stage": "api"})
     return 0
