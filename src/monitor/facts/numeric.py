@@ -114,7 +114,9 @@ def _judge(
         j = heads[j].antecedent  # type: ignore[union-attr]
     if ph.exclusions is not None and any(ph.exclusions.search(text, a, b) for a, b in windows):
         return []
-    said = [text[a:b] for a, b in regions]
+    # An elliptic figure ("... while Kyiv countered with 250,000") borrows its antecedent's noun
+    # and exclusions, not its cues: a cue must be said of the figure itself.
+    said = [text[a:b] for a, b in (regions[:1] if head.how == "ellipsis" else regions)]
     if ph.defer is not None and not head.bound and any(ph.defer.search(t) for t in said):
         return []
     if ph.cues is not None and not head.cued:
