@@ -104,6 +104,16 @@ STATUS_CASES = [
         "drafts, is not in the final declaration on Ukraine.",
         {"us_backstop": "removed"},
     ),
+    (
+        "An earlier version of the Ukraine text had included a U.S. commitment to defend the force "
+        "if Russia attacked again.",
+        {"us_backstop": "removed"},
+    ),
+    (
+        "Several provisions were excluded from the final version. The Ukraine declaration contains "
+        "no U.S. commitment to support the force in the event of an attack.",
+        {"us_backstop": "removed"},
+    ),
     # absent: stated not to be in it
     ("The final text on Ukraine makes no mention of a U.S. backstop.", {"us_backstop": "absent"}),
     (
@@ -180,6 +190,17 @@ NOT_A_TERM = [
 @pytest.mark.parametrize("text", NOT_A_TERM)
 def test_lookalikes_are_not_terms(text: str) -> None:
     assert statuses(text) == {}
+
+
+def test_an_agreement_far_from_the_term_is_not_its_agreement() -> None:
+    text = (
+        "Moscow agreed in principle to let the United States extend to Ukraine a guarantee "
+        "modelled on NATO's collective defence clause."
+    )
+    assert statuses(text) == {"article5_like": "proposed"}
+    assert statuses("Leaders agreed on a U.S.-led monitoring mission for Ukraine.") == {
+        "us_monitoring": "present"
+    }
 
 
 def test_one_status_per_article_proposal_then_removal() -> None:

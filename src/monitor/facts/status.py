@@ -82,8 +82,9 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
             r"(?:needs?|needed|necessary|essential|indispensable|required|requires)",
             r"(?:under discussion|being (?:negotiated|discussed|worked out)|still (?:being )?"
             r"(?:negotiated|discussed|worked out)|to be (?:finali[sz]ed|agreed|worked out|"
-            r"spelled out)|will be (?:finali[sz]ed|spelled out|worked out|settled)|has yet to|"
-            r"have yet to|unanswered|discussed|would be put to|in return for|in exchange for)",
+            r"spelled out)|(?:will|would) be (?:finali[sz]ed|spelled out|worked out|settled)|"
+            r"has yet to|have yet to|unanswered|discussed|would be put to|in return for|"
+            r"in exchange for)",
         ),
     },
     "present": {
@@ -111,6 +112,7 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 _CLAUSE = re.compile(r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b", re.I)
 _REFERS = re.compile(r"\s*(?:it|this|that|they|which)\b", re.I)
 _AFTER = 80  # characters after a mention in which a cue can still be about it
+_AGREED = 40  # characters before a mention in which an agreement is still about it
 
 # Strongest first: one mention gets the first status whose cue it has.
 ORDER: tuple[Status, ...] = ("removed", "disputed", "absent", "proposed", "present")
@@ -192,7 +194,7 @@ def read_sentence(
         refer = not negatable
         # An agreement must be stated of the term itself, not of a clause around it ("agreed
         # to let Washington offer ..."): it stands close.
-        reach = _AFTER if status == "present" else None
+        reach = _AGREED if status == "present" else None
         if _about(
             cues.before[status],
             text,
