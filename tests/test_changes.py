@@ -224,3 +224,29 @@ def test_labelled_dev_facts_replay_to_the_expected_alerts(tmp_path: Path) -> Non
     found, total = last.split("found ")[1].split(",")[0].split("/")
     assert found == total, score.stdout
     assert last.endswith("spurious 0"), score.stdout
+
+
+def test_more_precise_value_is_news_not_a_repeat() -> None:
+    r = Replay()
+    r((31, None), at=day(0))
+    assert r(30, outlet="b", at=day(10)).kind == "change"
+    # 35 lies inside the "more than 30" held before, but says more: a change, not a flip-flop.
+    d = r(35, outlet="c", at=day(60))
+    assert (d.kind, d.old, d.new, d.alert) == ("change", 30, 35, True)
+    # A value held before, said again, is a repeat: disputed, no alert.
+    d = r(30, outlet="d", at=day(61))
+    assert (d.kind, d.alert) == ("conflict", False)
+
+
+def test_earlier_figure_the_key_never_held_counts_as_a_report() -> None:
+    r = Replay()
+    assert r(earlier=(16,), at=day(0)).kind == "ignored"  # no value yet: never a first value
+    r(20, at=day(1))
+    # "One day earlier, some 30 countries ...": older than the article, newer than what we know.
+    d = r(earlier=(30,), outlet="b", at=day(7))
+    assert (d.kind, d.old, d.new, d.alert) == ("change", 20, 30, True)
+    # A figure the key held before, restated as history, is old news.
+    assert r(earlier=(20,), outlet="c", at=day(8)).kind == "ignored"
+    assert r(earlier=(45,), outlet="c", at=None).kind == "ignored"
+    assert r(earlier=(45,), outlet="c", at=day(-5)).kind == "ignored"
+    assert r.state.current is not None and r.state.current.value == 30

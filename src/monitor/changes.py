@@ -19,7 +19,11 @@ returns one :class:`Decision`:
 
 Values compare by meaning: ranges that overlap or contain an integer are compatible, term statuses
 ``removed`` and ``absent`` are one state, and differences below the materiality thresholds are
-not changes.
+not changes. A value *repeats* one the key held before when it is compatible and no more precise
+(35 is news after an earlier "more than 30"; 30 again is not). Earlier figures (``earlier``:
+"up from 26") acknowledge the accepted value, which makes an update explicit; an earlier figure
+the key never held, in a dated article stating no current value, is newer than what the monitor
+knows and counts as a report of it (never as a key's first value).
 """
 
 from __future__ import annotations
@@ -90,7 +94,14 @@ def decide(state: KeyState, report: Report, cfg: HistoryConfig) -> Decision:
     """Decide what ``report`` means for a key in ``state`` (see the module docstring)."""
     current, sup = state.current, report.support
     if not report.values:
-        return Decision("ignored", _value(current), None, state, reason="no current value stated")
+        unseen = _unseen_earlier(state, report, cfg)
+        if not unseen:
+            return Decision(
+                "ignored", _value(current), None, state, reason="no current value stated"
+            )
+        # An earlier figure the key never held, from an article that states no current value:
+        # it is still newer than what the monitor knows, so it counts as a report of it.
+        report = replace(report, values=unseen)
     if current is None:
         value = report.values[0]
         if sup.published is None:
@@ -99,7 +110,7 @@ def decide(state: KeyState, report: Report, cfg: HistoryConfig) -> Decision:
         return Decision("first", None, value, new, alert=True)
     agreeing = [v for v in report.values if compatible(v, current.value, cfg)]
     others = [v for v in report.values if not compatible(v, current.value, cfg)]
-    fresh = [v for v in others if not any(compatible(v, h, cfg) for h in state.held)]
+    fresh = [v for v in others if not _repeats(v, state.held, cfg)]
     if agreeing and not fresh:
         return _agree(state, agreeing[0], sup, cfg)
     value = (fresh or others)[0]
@@ -116,6 +127,30 @@ def decide(state: KeyState, report: Report, cfg: HistoryConfig) -> Decision:
         if reason:
             return _conflict(state, value, sup, reason)
     return _change(state, value, sup)
+
+
+def _repeats(value: Value, held: Sequence[Value], cfg: HistoryConfig) -> bool:
+    """Whether ``value`` says again what a value the key held before said.
+
+    A more precise value is news: 35 does not repeat an earlier "more than 30".
+    """
+    return any(compatible(value, h, cfg) and not narrower(value, h) for h in held)
+
+
+def _unseen_earlier(state: KeyState, report: Report, cfg: HistoryConfig) -> tuple[Value, ...]:
+    """Earlier figures of a dated report that the key never held (nor holds now)."""
+    current, published = state.current, report.support.published
+    if current is None or published is None:
+        return ()
+    if current.valid_from is not None and published < current.valid_from:
+        return ()
+    return tuple(
+        v
+        for v in report.earlier
+        if not compatible(v, current.value, cfg)
+        and not _repeats(v, state.held, cfg)
+        and not any(compatible(v, c.value, cfg) for c in state.disputes)
+    )
 
 
 def _agree(state: KeyState, value: Value, sup: Support, cfg: HistoryConfig) -> Decision:

@@ -137,7 +137,7 @@ def _report(group: Sequence[Observation], support: Support) -> Report | None:
             values.append(value)
         elif obs.mention in EARLIER_MENTIONS and value not in earlier:
             earlier.append(value)
-    if not values:
+    if not values and not earlier:
         return None
     return Report(values=tuple(values), support=support, earlier=tuple(earlier))
 
