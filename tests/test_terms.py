@@ -124,6 +124,11 @@ STATUS_CASES = [
         "The Article 5-like offer appears nowhere in the declaration on Ukraine.",
         {"article5_like": "absent"},
     ),
+    (  # typographic apostrophes as news sites print them
+        "Ukraine’s allies say the communique doesn’t include Washington’s commitment to support "
+        "the force in the event of an attack.",
+        {"us_backstop": "absent"},
+    ),
     # disputed: the parties contest it
     (
         "The Kremlin has rejected a U.S.-led monitoring mission in Ukraine.",

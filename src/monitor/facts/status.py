@@ -22,7 +22,7 @@ _DOC = (
     r"(?:text|texts|declaration|communiqu[eé]|statement|document|agreement|deal|plan|framework|"
     r"treaty|draft|package|accord|version|wording|conclusions|final|agreed|signed)"
 )
-_NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n't)"
+_NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n['’]t)"
 
 # Where a cue stands relative to the mention it is about: "before" ("the text contains no X",
 # "they proposed X"), "after" ("X was removed", "X is not in the final text"), or "either"
@@ -38,7 +38,7 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
             r"struck out|scrapped|excised|stripped out|taken out|edited out|watered down)",
             r"(?:vanished|disappeared|went missing|fell out|was gone|were gone|is gone)",
             r"no longer (?:in|part of|included|appears?)",
-            r"(?:did not|didn't|failed to) (?:survive|make it into|make the final)",
+            r"(?:did not|didn['’]t|failed to) (?:survive|make it into|make the final)",
         ),
         "before": (
             r"(?:dropped|removed|deleted|scrapped|struck out|excised|cut out)",
@@ -55,7 +55,7 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
         ),
         "before": (
             r"(?:contains?|contained|includes?|included|mentions?|mentioned) (?:no|nothing on)",
-            r"(?:does|do|did)(?: not|n't) (?:include|contain|mention|provide for|refer to)",
+            r"(?:does|do|did)(?: not|n['’]t) (?:include|contain|mention|provide for|refer to)",
             r"(?:absence of|omits|omitted|is silent on|was silent on|no mention of)",
             r"there (?:is|was|are|were) no (?:\w+ ){0,2}?(?:clause|provision|reference|mention|"
             r"language|line|paragraph|passage|wording|commitment|pledge)",
