@@ -315,6 +315,17 @@ def test_a_different_story_needs_only_config(text: str, expected: dict[str, str]
     assert statuses(text, spec) == expected
 
 
+def test_readme_terms_example_is_a_valid_fact() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("<!-- terms -->") :]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    (spec,) = parse_settings("feeds: []\n" + block.group(1), env={}).facts
+    assert isinstance(spec, TermsFactSpec)
+    text = "The rail union says the four-day week was dropped from the final agreement."
+    assert statuses(text, spec) == {"four_day_week": "removed"}
+
+
 def test_fact_definition_errors_say_what_to_fix() -> None:
     with pytest.raises(ValidationError, match="default_status 'proposed' is not among statuses"):
         TermsFactSpec.model_validate(
