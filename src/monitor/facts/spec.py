@@ -115,7 +115,7 @@ class TermSpec(_Strict):
     ``context``: when given, a mention counts only if one of these phrases is in its sentence or
     the one before or after (e.g. "first line of defence" only next to "army"). ``statuses``: the
     statuses the term can take; a cue for any other status leaves the mention at
-    ``default_status`` (a condition the coalition sets for itself is stated, not proposed).
+    ``default_status`` (a condition the parties set for themselves is stated, not proposed).
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -159,7 +159,7 @@ class TermsFactSpec(_Strict):
     """A fact whose value is a set of terms, each present/absent/removed/proposed/disputed.
 
     ``subjects``: when given, an article must mention one of them for any term to count (keeps
-    another story's "no U.S. troops" out). ``cues``: story-specific status cues.
+    another story's mentions out). ``cues``: story-specific status cues.
     """
 
     id: str = Field(pattern=FACT_ID)

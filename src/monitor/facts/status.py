@@ -1,8 +1,8 @@
 """Status cues: general English words that say a term was dropped, is missing, is contested or
 is only asked for. Story words never live here; a fact adds its own through ``cues:``.
 
-Cues are read in the sentence of a mention (outside the mention's own words, so "no U.S. troops"
-is not an absence of itself). Removal and absence are also read in the next sentences of the
+Cues are read in the sentence of a mention (outside the mention's own words, so "no job cuts" is
+not an absence of itself). Removal and absence are also read in the next sentences of the
 same paragraph when they refer back to it ("The line was cut from the final text."). An absence
 in a text whose earlier drafts had the term is a removal.
 """
@@ -26,7 +26,7 @@ _NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n['’]t)"
 
 # Where a cue stands relative to the mention it is about: "before" ("the text contains no X",
 # "they proposed X"), "after" ("X was removed", "X is not in the final text"), or "either"
-# ("the X London is seeking", "seeking X"). A cue after a mention must follow it closely.
+# ("the X the union is seeking", "seeking X"). A cue after a mention must follow it closely.
 Where = str
 DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
     "removed": {
@@ -193,7 +193,7 @@ def read_sentence(
         negatable = status in ("proposed", "present", "disputed")
         refer = not negatable
         # An agreement must be stated of the term itself, not of a clause around it ("agreed
-        # to let Washington offer ..."): it stands close.
+        # to let the other side offer ..."): it stands close.
         reach = _AGREED if status == "present" else None
         if _about(
             cues.before[status],
@@ -207,8 +207,8 @@ def read_sentence(
             if status == "absent" and cues.earlier.search(text, start, end):
                 return "removed"
             return status
-        # A phrase can carry its own status word ("offer Article 5 protection"); a negation in
-        # it ("no U.S. troops") is the term itself, never an absence.
+        # A phrase can carry its own status word ("offer a pay rise"); a negation in
+        # it ("no job cuts") is the term itself, never an absence.
         if negatable and _any(cues.before[status], text, mention[0], mention[1]):
             return status
         if status == "absent" and cues.earlier.search(text, start, end):
