@@ -62,6 +62,11 @@ STATUS_CASES = [
         "The monitoring of the ceasefire in Ukraine will be led by the United States.",
         {"us_monitoring": "present"},
     ),
+    (  # an ask by default in this story, but an adopted text that includes it makes it present
+        "The final declaration on Ukraine includes U.S. support for the force if Russia attacks "
+        "again.",
+        {"us_backstop": "present"},
+    ),
     # proposed: asked for, offered, in a draft, still being negotiated
     (
         "European officials say a U.S. backstop remains essential for any force in Ukraine.",

@@ -91,6 +91,7 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
         "either": (
             r"(?:agreed|adopted|approved|signed|endorsed|established|set up|created|creates|"
             r"launched|decided|commits|committed|confirmed|began work|opened|opens|in force)",
+            r"(?:includes|included|contains|provides for|foresees|envisages|enshrines)",
         ),
     },
 }
