@@ -134,6 +134,10 @@ STATUS_CASES = [
         "the force in the event of an attack.",
         {"us_backstop": "absent"},
     ),
+    (  # a removal of something else, not from a text, leaves the absence alone
+        "Power was cut in Kyiv overnight. The Ukraine declaration contains no U.S. backstop.",
+        {"us_backstop": "absent"},
+    ),
     # disputed: the parties contest it
     (
         "The Kremlin has rejected a U.S.-led monitoring mission in Ukraine.",

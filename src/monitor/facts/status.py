@@ -22,6 +22,7 @@ _DOC = (
     r"(?:text|texts|declaration|communiqu[eé]|statement|document|agreement|deal|plan|framework|"
     r"treaty|draft|package|accord|version|wording|conclusions|final|agreed|signed)"
 )
+_DOCUMENT = re.compile(rf"\b{_DOC}\b", re.I)
 _NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n['’]t)"
 
 # Where a cue stands relative to the mention it is about: "before" ("the text contains no X",
@@ -32,7 +33,7 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
     "removed": {
         "after": (
             r"(?:removed|dropped|deleted|struck|cut|stripped|excised|erased|scrubbed|taken out|"
-            r"scrapped|omitted|left out|edited out|cut out|excluded|taken) (?:\w+ ){0,2}?"
+            r"scrapped|omitted|left out|edited out|cut out|excluded) (?:\w+ ){0,2}?"
             r"(?:from|out of)",
             r"(?:was|were|been|being|got|is|are) (?:\w+ )?(?:removed|dropped|deleted|cut|"
             r"struck out|scrapped|excised|stripped out|taken out|edited out|watered down)",
@@ -220,6 +221,8 @@ def read_sentence(
 def removes(text: str, start: int, end: int, cues: Cues) -> bool:
     """Whether text[start:end] says something was dropped from a text ("Several provisions were
     excluded from the final version")."""
+    if _DOCUMENT.search(text, start, end) is None:
+        return False
     return _any(cues.after["removed"], text, start, end) or _any(
         cues.before["removed"], text, start, end
     )
