@@ -72,9 +72,9 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
         return []
     located = _locate(text, spec, spans)
     cues = compiled(spec.cues)
-    taken = {i for _, _, _, i in located}
+    named = {i for _, _, _, i in located}
     mentions = [
-        _read(text, term, start, end, i, spans, taken, cues) for term, start, end, i in located
+        _read(text, term, start, end, i, spans, named, cues) for term, start, end, i in located
     ]
     resolved: dict[str, tuple[Status, bool]] = {}
     for m in mentions:
@@ -82,7 +82,7 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
         if best is None or _rank(m.status, m.explicit) > _rank(*best):
             resolved[m.term.id] = (m.status, m.explicit)
     if any(s == "absent" for s, _ in resolved.values()) and _removal_elsewhere(
-        text, spans, taken, cues
+        text, spans, named, cues
     ):
         # "Provisions were excluded from the final version ... the text contains no X": X's
         # absence is that removal.
@@ -90,14 +90,14 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
     return [_finding(text, spec.id, m, resolved[m.term.id][0]) for m in mentions]
 
 
-def _removal_elsewhere(text: str, spans: list[Span], taken: set[int], cues: Cues) -> bool:
+def _removal_elsewhere(text: str, spans: list[Span], named: set[int], cues: Cues) -> bool:
     """Whether a sentence naming no term, and not read as the follow-up of a mention, says
     that something was removed from a text."""
-    near = {j for i in taken for j in range(i + 1, i + 1 + _FOLLOWING)}
+    near = {j for i in named for j in range(i + 1, i + 1 + _FOLLOWING)}
     return any(
         removes(text, span.start, span.end, cues)
         for i, span in enumerate(spans)
-        if i not in taken and i not in near
+        if i not in named and i not in near
     )
 
 
@@ -146,7 +146,7 @@ def _read(
     end: int,
     i: int,
     spans: list[Span],
-    taken: set[int],
+    named: set[int],
     cues: Cues,
 ) -> _Mention:
     sentence = spans[i]
@@ -158,7 +158,7 @@ def _read(
         sentence = Span(sentence.start, max(spans[j].end, end))
     status = read_sentence(text, sentence.start, sentence.end, (start, end), cues)
     if status not in ("removed", "absent"):
-        following = _following(text, i, spans, taken)
+        following = _following(text, i, spans, named)
         later = read_following(text, following, cues) if following else None
         if later is not None:
             status = later
@@ -168,11 +168,11 @@ def _read(
     return _Mention(term, start, end, sentence, status, explicit)
 
 
-def _following(text: str, i: int, spans: list[Span], taken: set[int]) -> list[tuple[int, int]]:
+def _following(text: str, i: int, spans: list[Span], named: set[int]) -> list[tuple[int, int]]:
     """Up to three next sentences of the same paragraph, until one names a term itself."""
     out: list[tuple[int, int]] = []
     for j in range(i + 1, min(i + 1 + _FOLLOWING, len(spans))):
-        if j in taken or not same_paragraph(text, spans[j - 1].end, spans[j].start):
+        if j in named or not same_paragraph(text, spans[j - 1].end, spans[j].start):
             break
         out.append((spans[j].start, spans[j].end))
     return out
