@@ -48,10 +48,11 @@ class Replay:
         at: datetime | None = None,
         earlier: tuple[Value, ...] = (),
         text: str = "",
+        confidence: tuple[float, ...] = (),
     ) -> Any:
         self.n += 1
         sup = Support(outlet, at, self.n, fingerprint(text or f"article {self.n} " * 3))
-        d = decide(self.state, Report(values, sup, earlier), self.cfg)
+        d = decide(self.state, Report(values, sup, earlier, confidence), self.cfg)
         self.state = d.state
         return d
 
@@ -250,3 +251,15 @@ def test_earlier_figure_the_key_never_held_counts_as_a_report() -> None:
     assert r(earlier=(45,), outlet="c", at=None).kind == "ignored"
     assert r(earlier=(45,), outlet="c", at=day(-5)).kind == "ignored"
     assert r.state.current is not None and r.state.current.value == 30
+
+
+def test_new_figure_beside_the_accepted_value_is_an_update_only_when_as_firm() -> None:
+    r = Replay()
+    r(35, outlet="a", at=day(0))
+    r(35, outlet="b", at=day(1))
+    # "35 countries, 27 leaders": the settled value firmly restated, a hedged figure beside it.
+    d = r(35, 27, outlet="c", at=day(3), confidence=(1.0, 0.7))
+    assert (d.kind, d.alert) == ("conflict", False)
+    # The new figure stated as firmly as the old one it names: the article reports an update.
+    d = r(36, 35, outlet="d", at=day(4), confidence=(0.9, 0.9))
+    assert (d.kind, d.old, d.new, d.alert) == ("change", 35, 36, True)

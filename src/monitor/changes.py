@@ -70,11 +70,22 @@ class KeyState:
 
 @dataclass(frozen=True)
 class Report:
-    """What one article version says about one key."""
+    """What one article version says about one key.
+
+    ``values``: what it states as current, its main claim first (most confident, then first in
+    the text), with ``confidence`` the firmest statement of each (1.0 when not given);
+    ``earlier``: figures it gives as earlier ones ("up from 26").
+    """
 
     values: tuple[Value, ...]
     support: Support
     earlier: tuple[Value, ...] = ()
+    confidence: tuple[float, ...] = ()
+
+    def firmness(self, value: Value) -> float:
+        """How firmly the report states ``value`` (its best confidence, 1.0 when unknown)."""
+        scores = [c for v, c in zip(self.values, self.confidence, strict=False) if v == value]
+        return max(scores, default=1.0)
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,7 @@ def decide(state: KeyState, report: Report, cfg: HistoryConfig) -> Decision:
     agreeing = [v for v in report.values if compatible(v, current.value, cfg)]
     others = [v for v in report.values if not compatible(v, current.value, cfg)]
     fresh = [v for v in others if not _repeats(v, state.held, cfg)]
+    explicit = any(compatible(v, current.value, cfg) for v in report.earlier)
     if agreeing and not fresh:
         return _agree(state, agreeing[0], sup, cfg)
     value = (fresh or others)[0]
@@ -121,7 +133,10 @@ def decide(state: KeyState, report: Report, cfg: HistoryConfig) -> Decision:
     corroborated = _corroborated(state, value, sup, cfg)
     if not fresh and not corroborated:
         return _conflict(state, value, sup, "repeats a value the fact held before")
-    acknowledged = bool(agreeing) or any(compatible(v, current.value, cfg) for v in report.earlier)
+    # An update when the article gives the accepted value as the old one, or names it beside
+    # the new value stated at least as firmly. A new figure hedged beside a firmly restated
+    # accepted value may be background or a misreading: it passes the usual checks.
+    acknowledged = explicit or any(report.firmness(value) >= report.firmness(a) for a in agreeing)
     if not acknowledged and not corroborated:
         reason = _contested(current, sup, cfg)
         if reason:

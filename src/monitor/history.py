@@ -128,6 +128,7 @@ def _by_key(observations: Sequence[Observation]) -> dict[Key, list[Observation]]
 def _report(group: Sequence[Observation], support: Support) -> Report | None:
     ranked = sorted(group, key=lambda o: (-o.confidence, o.start))
     values: list[Value] = []
+    confidence: list[float] = []
     earlier: list[Value] = []
     for obs in ranked:
         value = value_of(obs)
@@ -135,11 +136,17 @@ def _report(group: Sequence[Observation], support: Support) -> Report | None:
             continue
         if obs.mention in CURRENT_MENTIONS and value not in values:
             values.append(value)
+            confidence.append(obs.confidence)
         elif obs.mention in EARLIER_MENTIONS and value not in earlier:
             earlier.append(value)
     if not values and not earlier:
         return None
-    return Report(values=tuple(values), support=support, earlier=tuple(earlier))
+    return Report(
+        values=tuple(values),
+        support=support,
+        earlier=tuple(earlier),
+        confidence=tuple(confidence),
+    )
 
 
 def _evidence(group: Sequence[Observation], decision: Decision) -> Observation:
