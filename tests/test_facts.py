@@ -140,6 +140,52 @@ def test_another_story_is_not_counted() -> None:
     assert numeric(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "fact", "value"),
+    [
+        (
+            "Dozens of countries have joined the coalition for Ukraine.",
+            "coalition.countries",
+            (24, 99),
+        ),
+        (
+            "Some 30-odd countries took part in the Ukraine coalition call.",
+            "coalition.countries",
+            (30, 39),
+        ),
+        (
+            "Representatives of 33 countries plus the EU and NATO met as the Ukraine coalition.",
+            "coalition.countries",
+            33,
+        ),
+        (
+            "Around 30 countries have signed up to the coalition of the willing for Ukraine.",
+            "coalition.countries",
+            30,
+        ),
+        (
+            "Britain proposed a 10,000-strong force to be deployed in Ukraine after a ceasefire.",
+            "force.troops",
+            10000,
+        ),
+        (
+            "Thousands of troops could be deployed to Ukraine after a ceasefire.",
+            "force.troops",
+            (1000, 99999),
+        ),
+    ],
+)
+def test_more_ways_of_writing_a_count(text: str, fact: str, value: object) -> None:
+    assert values(text, fact) == [value]
+
+
+def test_joint_figure_has_no_single_country() -> None:
+    [f] = numeric(
+        "Britain and France have proposed a force of fewer than 30,000 troops for Ukraine."
+    )
+    assert (f.value, f.qualifier) == ((None, 29999), None)
+
+
 def test_pledged_countries_are_not_the_member_count() -> None:
     text = "Macron said 26 countries have formally committed to deploy troops to Ukraine's force."
     assert values(text, "coalition.pledged") == [26]

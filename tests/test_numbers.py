@@ -79,6 +79,9 @@ MORE = [
     ("an estimated 40", 40),
     ("several thousands", (2000, 9999)),
     ("hundreds of thousands", (100000, 999999)),
+    ("30-odd", (30, 39)),
+    ("30-plus", (30, None)),
+    ("30+", (30, None)),
 ]
 
 

@@ -112,6 +112,7 @@ _FUNCTION = frozenset(
     "strong "
     "they them these those we our you he she his her a an the".split()
 )
+_OF_UNIT = re.compile(r"\s+of\s+(?!(?:the|them|those|these|which|whom|its|their)\b)", re.I)
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
 _PARTITIVE_OF_THE = re.compile(r"^\s+of\s+the\b", re.I)
 _PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)
@@ -253,7 +254,16 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
     if hyphen:
         if ph.units.fullmatch(hyphen.group(1)):
             return "unit", hyphen.end(), False
+        if hyphen.group(1).lower() == "strong":  # "a 10,000-strong force"
+            rest = re.match(r"\s+", after[hyphen.end() :])
+            if rest and any(_is_head(after, hyphen.end() + rest.end(), ph)):
+                return "bound", 0, False
         return "other", 0, False
+    of = _OF_UNIT.match(after)
+    if of is not None:  # "dozens of countries", "thousands of troops"
+        unit = ph.units.match(after, of.end())
+        if unit is not None:
+            return "unit", unit.end(), False
     complement = False
     first: str | None = None
     for n, m in enumerate(_TOKEN.finditer(after)):

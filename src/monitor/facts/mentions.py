@@ -20,11 +20,15 @@ _DENIAL = re.compile(
     re.I,
 )
 # The next sentence takes back the figures just given: "Neither number has been tabled".
+_VALID = (
+    r"(?:been\s+)?(?:tabled|agreed|confirmed|true|accurate|correct|verified|official|endorsed"
+    r"|accepted|real|on\s+the\s+table|come\s+from)\b"
+)
+_FIGURES = r"(?:\w+\s+)?(?:numbers?|figures?|estimates?|claims?|reports?)\b"
 _RETRACT = re.compile(
-    r"^\W*(?:neither|none\s+of\s+(?:these|those|the|them)|these|those|both)\s+(?:\w+\s+)?"
-    r"(?:numbers?|figures?|estimates?|claims?|reports?)\b.*\b(?:not|never|neither|no\s+longer)\s+"
-    r"(?:\w+\s+){0,2}(?:tabled|agreed|confirmed|true|accurate|correct|verified|official|endorsed"
-    r"|accepted|real|on\s+the\s+table|come\s+from)\b",
+    rf"^\W*(?:(?:neither|none\s+of\s+(?:these|those|the|them))\s+{_FIGURES}.*?\b{_VALID}"
+    rf"|(?:these|those|both)\s+{_FIGURES}.*\b(?:not|never|no\s+longer)\s+(?:\w+\s+){{0,2}}"
+    rf"{_VALID})",
     re.I,
 )
 _NEGATED = re.compile(

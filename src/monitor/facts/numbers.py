@@ -78,6 +78,8 @@ UPTO = (
 BELOW = r"(?:fewer\s+than|less\s+than|just\s+under|just\s+below|nearly|almost|under|below)"
 _QUALIFIER = rf"(?:{APPROX}|{ABOVE}|{ATLEAST}|{UPTO}|{BELOW})"
 
+# "30-odd countries" (30 to 39), "30-plus", "30+" (at least 30).
+_SUFFIX = r"-odd\b|\s+odd\b(?=\s+[a-z])|-plus\b|\+(?![\d\w])"
 RANGE_SEP = r"(?:\s*[-\u2013\u2014]\s*|\s+to\s+)"
 
 _MONTH = (
@@ -127,7 +129,7 @@ def _pattern() -> re.Pattern[str]:
     return re.compile(
         rf"(?:\bbetween\s+(?P<between>{ATOM})\s+and\s+(?P<between2>{ATOM}))"
         rf"|(?:(?P<q>\b{_QUALIFIER})\s+)?(?:(?P<vague>\b(?:{_INEXACT_VAGUE})\b)"
-        rf"|(?P<a>{ATOM})(?:(?P<sep>{RANGE_SEP})(?P<b>{ATOM}))?)",
+        rf"|(?P<a>{ATOM})(?:(?P<sep>{RANGE_SEP})(?P<b>{ATOM})|(?P<sfx>{_SUFFIX}))?)",
         re.IGNORECASE,
     )
 
@@ -187,6 +189,11 @@ def _read(text: str, m: re.Match[str]) -> Amount | None:
             if isinstance(value, tuple):
                 return Amount(start, m.end(), value, exact=not q)
     end = m.start("a") + a_len
+    suffix = (m.group("sfx") or "").strip().lower() if a_len == len(m.group("a")) else ""
+    if suffix:
+        step = 10 ** max(0, len(str(a)) - 1)
+        value: Value = (a, a + step - 1) if suffix.endswith("odd") else (a, None)
+        return Amount(start, m.end(), _bounded(q, value), exact=False)
     return Amount(start, end, _bounded(q, a), exact=not q)
 
 

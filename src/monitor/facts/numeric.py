@@ -30,6 +30,7 @@ _SOURCE_AFTER = re.compile(
 _NONE = re.compile(r"\b(?:no|not\s+a\s+single|not\s+one|none\s+of\s+the)\s+", re.I)
 _WORD = re.compile(r"[\w.]+\s+")
 _COUNTED = re.compile(r"\s+(?:numbers?|figures?|counts?|totals?|levels?)\b", re.I)
+_JOINED = re.compile(r"[,;]|\b(?:and|plus|as\s+well\s+as|while|but|including)\b", re.I)
 _EACH = re.compile(r"\beach\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with)\s+(?:the\s+)?$", re.I)
 
@@ -187,7 +188,12 @@ def _window(doc: Document, i: int, head: Head) -> tuple[int, int]:
     start = max(sent.start, amount.start - _EXCLUSION_BEFORE)
     if i > 0 and doc.amounts[i - 1].end > start:
         start = doc.amounts[i - 1].end
-    end = min(sent.end, max(amount.end, head.span_end) + _EXCLUSION_AFTER)
+    unit_end = max(amount.end, head.span_end)
+    end = min(sent.end, unit_end + _EXCLUSION_AFTER)
+    # "31 countries plus the EU and NATO": what follows a conjunction is not about the figure.
+    joined = _JOINED.search(doc.text, unit_end, end)
+    if joined is not None:
+        end = joined.start()
     if i + 1 < len(doc.amounts) and doc.amounts[i + 1].start < end:
         end = doc.amounts[i + 1].start
     return min(start, head.span_start if head.span_start >= 0 else start), max(start, end)
@@ -225,9 +231,19 @@ def _qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) ->
     if _WHOLE.search(lead[-60:]):
         return [None]
     names = _names(doc, ph, start, end)
-    if len(names) > 1 and _EACH.search(lead):
-        return list(dict.fromkeys(name for _, name in names))
-    return [names[-1][1] if names else None]
+    if not names:
+        return [None]
+    # "Britain and France will each send 5,000": both; "Britain and France propose 30,000": joint.
+    joint = [names[-1]]
+    for pos, name in reversed(names[:-1]):
+        between = text[pos : joint[-1][0]]
+        if not re.fullmatch(r"\S+(?:\s+\S+)?\s*(?:,|and|&|,\s*and)\s*", between):
+            break
+        joint.append((pos, name))
+    distinct = list(dict.fromkeys(name for _, name in reversed(joint)))
+    if len(distinct) > 1:
+        return distinct if _EACH.search(lead) else [None]
+    return [names[-1][1]]
 
 
 def _name_in(doc: Document, ph: Phrases, start: int, end: int) -> str | None:
