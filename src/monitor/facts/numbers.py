@@ -192,8 +192,8 @@ def _read(text: str, m: re.Match[str]) -> Amount | None:
     suffix = (m.group("sfx") or "").strip().lower() if a_len == len(m.group("a")) else ""
     if suffix:
         step = 10 ** max(0, len(str(a)) - 1)
-        value: Value = (a, a + step - 1) if suffix.endswith("odd") else (a, None)
-        return Amount(start, m.end(), _bounded(q, value), exact=False)
+        about: Value = (a, a + step - 1) if suffix.endswith("odd") else (a, None)
+        return Amount(start, m.end(), _bounded(q, about), exact=False)
     return Amount(start, end, _bounded(q, a), exact=not q)
 
 

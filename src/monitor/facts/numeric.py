@@ -240,7 +240,7 @@ def _qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) ->
         if not re.fullmatch(r"\S+(?:\s+\S+)?\s*(?:,|and|&|,\s*and)\s*", between):
             break
         joint.append((pos, name))
-    distinct = list(dict.fromkeys(name for _, name in reversed(joint)))
+    distinct: list[str | None] = list(dict.fromkeys(name for _, name in reversed(joint)))
     if len(distinct) > 1:
         return distinct if _EACH.search(lead) else [None]
     return [names[-1][1]]
