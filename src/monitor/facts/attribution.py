@@ -63,7 +63,7 @@ def _binder(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
         return None
     heads = "|".join(phrase_regex(p) for p in phrases)
     return re.compile(
-        rf"(?:{heads})['’]?s?\s+(?:now\s+)?(?:of|at|to|from|is|was|remains|numbers?|stands\s+at"
+        rf"(?:{heads})[\"'”’]?s?\s+(?:now\s+)?(?:of|at|to|from|is|was|remains|numbers?|stands\s+at"
         rf"|stood\s+at|(?:would|will|could|might|should)\s+be)\s+$",
         re.IGNORECASE,
     )
@@ -112,7 +112,7 @@ _FUNCTION = frozenset(
     "strong "
     "they them these those we our you he she his her a an the".split()
 )
-_OF_UNIT = re.compile(r"\s+of\s+(?!(?:the|them|those|these|which|whom|its|their)\b)", re.I)
+_OF_UNIT = re.compile(r"[\"'”’]*\s+of\s+(?!(?:the|them|those|these|which|whom|its|their)\b)", re.I)
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
 _PARTITIVE_OF_THE = re.compile(r"^\s+of\s+the\b", re.I)
 _PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)
