@@ -148,14 +148,15 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     after = text[amount.end : min(sent.end, amount.end + 120)]
     before = text[max(sent.start, amount.start - 120) : amount.start]
     prev = i - 1 if i > 0 and doc.sentence_of(doc.amounts[i - 1].start) == s else None
+    prev_head = heads[prev] if prev is not None else None
+    # "twenty-six of the 35-nation coalition's members": the 35 is inside the 26's phrase.
     inner = prev is not None and bool(
-        _PARTITIVE_OF_THE.match(text[doc.amounts[prev].end : amount.start] + " ")
-        and re.fullmatch(r"\s+of\s+the\s+", text[doc.amounts[prev].end : amount.start])
+        re.fullmatch(r"\s+of\s+the\s+", text[doc.amounts[prev].end : amount.start])
     )
-    word, unit_end, complement = _noun_after(after, ph)
+    word, noun_at, complement = _noun_after(after, ph)
     if amount.kind == "year" and word != "unit":
         return None
-    span = (amount.start, amount.end + unit_end if unit_end else amount.end)
+    span = (amount.start, amount.end + noun_at if word == "unit" else amount.end)
 
     if _PARTITIVE_AFTER.match(after) or _PARTITIVE_BEFORE.search(before):
         ante = _antecedent(doc, i, heads, want_unit=True)
@@ -174,7 +175,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         if ph.units.search(rest[:80]):
             return Head(True, subset=True, span_start=span[0], span_end=span[1], how="of-the")
         return None
-    if prev is not None and heads[prev] is not None and heads[prev].unit:  # type: ignore[union-attr]
+    if prev is not None and prev_head is not None and prev_head.unit:
         lead = text[sent.start : doc.amounts[prev].start]
         between = text[doc.amounts[prev].end : amount.start]
         if _FROM_GROUP.match(lead) and "," in between:
@@ -186,7 +187,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
                 span_end=span[1],
                 how="from-group",
             )
-    bound_after = _bound_after(after, unit_end, ph) if word in ("unit", "bound") else (0, 0)
+    bound_after = _bound_after(after, noun_at, ph) if word in ("unit", "bound") else (0, 0)
     tail = before[-_BINDER_REACH:]
     bound = bool(ph.subject_binder and ph.subject_binder.search(tail)) or bound_after[0]
     cued = bool(ph.cue_binder and ph.cue_binder.search(tail)) or bound_after[1]
@@ -231,7 +232,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         prev is not None and _TO_AFTER_FROM.match(text[doc.amounts[prev].end : amount.start])
     ):
         ante = prev if prev is not None else _antecedent(doc, i, heads, want_unit=False)
-        if ante is not None and heads[ante] is not None and heads[ante].unit:  # type: ignore[union-attr]
+        if _counts(heads, ante):
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="compare")
         return None
     if _FIGURE.search(before):
@@ -242,22 +243,30 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     if q is not None:
         return Head(True, question=q, span_start=span[0], span_end=span[1], how="question")
     ante = _antecedent(doc, i, heads, want_unit=False)
-    if ante is not None and heads[ante] is not None and heads[ante].unit:  # type: ignore[union-attr]
+    if ante is not None and _counts(heads, ante):
         if _comparable(doc.amounts[ante].value, amount.value):
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="ellipsis")
     return None
 
 
+def _counts(heads: list[Head | None], j: int | None) -> bool:
+    """Whether amount ``j`` counts the fact's unit."""
+    head = heads[j] if j is not None else None
+    return head is not None and head.unit
+
+
 def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
-    """('unit' | 'bound' | 'bare' | 'other', end of the unit in ``after``, complement?)."""
+    """('unit' | 'bound' | 'bare' | 'other', where in ``after`` the unit ends or the subject or
+    cue noun starts, complement?)."""
     hyphen = re.match(r"-([A-Za-z]+)", after)
     if hyphen:
         if ph.units.fullmatch(hyphen.group(1)):
             return "unit", hyphen.end(), False
         if hyphen.group(1).lower() == "strong":  # "a 10,000-strong force"
             rest = re.match(r"\s+", after[hyphen.end() :])
-            if rest and any(_is_head(after, hyphen.end() + rest.end(), ph)):
-                return "bound", 0, False
+            at = hyphen.end() + (rest.end() if rest else 0)
+            if any(_is_head(after, at, ph)):
+                return "bound", at, False
         return "other", 0, False
     of = _OF_UNIT.match(after)
     if of is not None:  # "dozens of countries", "thousands of troops"
@@ -274,7 +283,7 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
         if unit:
             return "unit", unit.end(), complement
         if n == 0 and any(_is_head(after, m.start(1), ph)):
-            return "bound", 0, False
+            return "bound", m.start(1), False
         low = word.lower()
         if n == 0:
             first = "verb" if low in _FUNCTION or low.endswith("ed") else "noun"

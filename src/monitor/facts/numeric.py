@@ -109,10 +109,13 @@ def _judge(
     regions = [region]
     windows = [_window(doc, i, head)]
     j = head.antecedent
-    while j is not None and heads[j] is not None and len(regions) < 4:
+    while j is not None and len(regions) < 4:
+        earlier = heads[j]
+        if earlier is None:
+            break
         regions.append(_region(doc, heads, j))
-        windows.append(_window(doc, j, heads[j]))  # type: ignore[arg-type]
-        j = heads[j].antecedent  # type: ignore[union-attr]
+        windows.append(_window(doc, j, earlier))
+        j = earlier.antecedent
     if ph.exclusions is not None and any(ph.exclusions.search(text, a, b) for a, b in windows):
         return []
     # An elliptic figure ("... while Kyiv countered with 250,000") borrows its antecedent's noun
@@ -172,7 +175,8 @@ def _region(doc: Document, heads: list[Head | None], i: int) -> tuple[int, int]:
     head = heads[i]
     nxt = i + 1
     # "twenty-six of the 35-nation coalition's members signed up": the verb is the 26's.
-    if nxt < len(doc.amounts) and heads[nxt] is not None and heads[nxt].inner:  # type: ignore[union-attr]
+    following = heads[nxt] if nxt < len(heads) else None
+    if following is not None and following.inner:
         nxt += 1
     if head is not None and head.inner:
         end = min(end, head.span_end)
