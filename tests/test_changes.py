@@ -263,3 +263,14 @@ def test_new_figure_beside_the_accepted_value_is_an_update_only_when_as_firm() -
     # The new figure stated as firmly as the old one it names: the article reports an update.
     d = r(36, 35, outlet="d", at=day(4), confidence=(0.9, 0.9))
     assert (d.kind, d.old, d.new, d.alert) == ("change", 35, 36, True)
+
+
+def test_flip_flop_changes_back_only_when_corroborated() -> None:
+    r = Replay()
+    r(600, outlet="a", at=day(0))
+    r(800, outlet="b", at=day(4))
+    assert r(600, outlet="c", at=day(5)).kind == "conflict"
+    assert r(600, outlet="c", at=day(6)).kind == "conflict"  # the same outlet again: no
+    d = r(600, outlet="d", at=day(7))
+    assert (d.kind, d.old, d.new, d.alert) == ("change", 800, 600, True)
+    assert r.state.disputes == ()
