@@ -256,6 +256,10 @@ def test_army_cap_needs_a_cap_and_drops_todays_size() -> None:
         "880,000 today. Ukraine's armed forces currently number about 880,000."
     )
     assert values(text, "ukraine.army_cap") == [800000]
+    cut = "The plan would reduce the size of Ukraine's military from around 880,000 to 600,000."
+    assert values(cut, "ukraine.army_cap") == [600000]
+    size = "It would limit Ukraine's army to 600,000 troops, down from its current size of 880,000."
+    assert values(size, "ukraine.army_cap") == [600000]
     change = "Geneva raised the limit on Ukraine's armed forces from 600,000 to 800,000."
     assert [(f.value, f.mention) for f in numeric(change)] == [
         (600000, "historical"),

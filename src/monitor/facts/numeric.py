@@ -31,6 +31,14 @@ _NONE = re.compile(r"\b(?:no|not\s+a\s+single|not\s+one|none\s+of\s+the)\s+", re
 _WORD = re.compile(r"[\w.]+\s+")
 _COUNTED = re.compile(r"\s+(?:numbers?|figures?|counts?|totals?|levels?)\b", re.I)
 _JOINED = re.compile(r"[,;]|\b(?:and|plus|as\s+well\s+as|while|but|including)\b", re.I)
+_FROM_X = re.compile(r"\bfrom\s+(?:\S+\s+){0,2}$", re.I)
+_TO_Y = re.compile(r"\s+to\s", re.I)
+_REDUCTION = re.compile(
+    r"reduc\w*|cut\w*|shrink\w*|downsiz\w*|demobili[sz]\w*|trim\w*|slash\w*", re.I
+)
+_PRESENT = re.compile(
+    r"\b(?:current(?:ly)?|today['’]?s?|now|at\s+present|presently|existing)\b", re.I
+)
 _EACH = re.compile(r"\beach\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with)\s+(?:the\s+)?$", re.I)
 
@@ -135,6 +143,8 @@ def _judge(
         if not ph.subjects.search(text, headline.start, headline.end):
             return []
         confidence = _HEADLINE_CONFIDENCE
+    if ph.cues is not None and _not_the_cap(doc, region, amount.start, amount.end, ph):
+        return []
     start, end = min(head.span_start, amount.start), max(head.span_end, amount.end)
     reading = read_mention(doc, amount.start, amount.end, region)
     if reading.drop:
@@ -155,6 +165,24 @@ def _judge(
         )
         for qualifier in qualifiers
     ]
+
+
+def _not_the_cap(doc: Document, region: tuple[int, int], start: int, end: int, ph: Phrases) -> bool:
+    """A figure next to a cue that is the thing's present size, not the value the cue states.
+
+    "reduce Ukraine's army from 880,000 to 600,000": in "from X to Y" the X is the fact's
+    earlier value when a cue names what changes ("raises the limit from 600,000 to 800,000"),
+    but the thing's own size when the only cue is the verb of reducing it. "..., down from its
+    current size of 880,000": a figure said to be the present one, with no cue of its own.
+    """
+    if ph.cues is None:
+        return False
+    text = doc.text
+    lead = text[region[0] : start]
+    cues = [m.group(0).lower() for m in ph.cues.finditer(lead)]
+    if _FROM_X.search(lead) and _TO_Y.match(text, end):
+        return bool(cues) and all(_REDUCTION.fullmatch(c) for c in cues)
+    return not cues and bool(_PRESENT.search(lead))
 
 
 def _in_range(value: Value, spec: NumericFactSpec) -> bool:
