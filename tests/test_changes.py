@@ -49,10 +49,11 @@ class Replay:
         earlier: tuple[Value, ...] = (),
         text: str = "",
         confidence: tuple[float, ...] = (),
+        corrections: tuple[Value, ...] = (),
     ) -> Any:
         self.n += 1
         sup = Support(outlet, at, self.n, fingerprint(text or f"article {self.n} " * 3))
-        d = decide(self.state, Report(values, sup, earlier, confidence), self.cfg)
+        d = decide(self.state, Report(values, sup, earlier, confidence, corrections), self.cfg)
         self.state = d.state
         return d
 
@@ -274,3 +275,15 @@ def test_flip_flop_changes_back_only_when_corroborated() -> None:
     d = r(600, outlet="d", at=day(7))
     assert (d.kind, d.old, d.new, d.alert) == ("change", 800, 600, True)
     assert r.state.disputes == ()
+
+
+def test_a_correction_replaces_even_a_settled_or_held_value() -> None:
+    r = Replay()
+    r(30, outlet="a", at=day(0))
+    assert r(31, outlet="b", at=day(1)).kind == "change"
+    r(31, outlet="c", at=day(1.2))
+    # 30 was held before and 31 is settled: restating 30 would be a conflict (a repeat), but
+    # an article correcting its figure ("the list puts it at 30, not 31") changes it.
+    d = r(30, outlet="b", at=day(1.4), corrections=(30,))
+    assert (d.kind, d.old, d.new, d.alert) == ("change", 31, 30, True)
+    assert r(31, outlet="e", at=day(1.5)).kind == "conflict"

@@ -74,13 +74,15 @@ class Report:
 
     ``values``: what it states as current, its main claim first (most confident, then first in
     the text), with ``confidence`` the firmest statement of each (1.0 when not given);
-    ``earlier``: figures it gives as earlier ones ("up from 26").
+    ``earlier``: figures it gives as earlier ones ("up from 26"); ``corrections``: values it
+    gives as correcting an earlier figure ("officials now say 31").
     """
 
     values: tuple[Value, ...]
     support: Support
     earlier: tuple[Value, ...] = ()
     confidence: tuple[float, ...] = ()
+    corrections: tuple[Value, ...] = ()
 
     def firmness(self, value: Value) -> float:
         """How firmly the report states ``value`` (its best confidence, 1.0 when unknown)."""
@@ -122,21 +124,27 @@ def decide(state: KeyState, report: Report, cfg: HistoryConfig) -> Decision:
     agreeing = [v for v in report.values if compatible(v, current.value, cfg)]
     others = [v for v in report.values if not compatible(v, current.value, cfg)]
     fresh = [v for v in others if not _repeats(v, state.held, cfg)]
+    # A correction ("officials now say 31") replaces a figure explicitly, even one held before.
+    corrected = [v for v in others if v in report.corrections]
     explicit = any(compatible(v, current.value, cfg) for v in report.earlier)
-    if agreeing and not fresh:
+    if agreeing and not fresh and not corrected:
         return _agree(state, agreeing[0], sup, cfg)
-    value = (fresh or others)[0]
+    value = (corrected or fresh or others)[0]
     if sup.published is None:
         return _conflict(state, value, sup, "undated report: can confirm, never change")
     if current.valid_from is not None and sup.published < current.valid_from:
         return Decision("backfill", current.value, value, state, reason="older than the value")
     corroborated = _corroborated(state, value, sup, cfg)
-    if not fresh and not corroborated:
+    if value not in fresh and not corrected and not corroborated:
         return _conflict(state, value, sup, "repeats a value the fact held before")
-    # An update when the article gives the accepted value as the old one, or names it beside
-    # the new value stated at least as firmly. A new figure hedged beside a firmly restated
-    # accepted value may be background or a misreading: it passes the usual checks.
-    acknowledged = explicit or any(report.firmness(value) >= report.firmness(a) for a in agreeing)
+    # An update when the article gives the accepted value as the old one, corrects it, or names
+    # it beside the new value stated at least as firmly. A new figure hedged beside a firmly
+    # restated accepted value may be background or a misreading: it passes the usual checks.
+    acknowledged = (
+        explicit
+        or bool(corrected)
+        or any(report.firmness(value) >= report.firmness(a) for a in agreeing)
+    )
     if not acknowledged and not corroborated:
         reason = _contested(current, sup, cfg)
         if reason:

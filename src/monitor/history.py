@@ -126,14 +126,18 @@ def _by_key(observations: Sequence[Observation]) -> dict[Key, list[Observation]]
 
 
 def _report(group: Sequence[Observation], support: Support) -> Report | None:
-    ranked = sorted(group, key=lambda o: (-o.confidence, o.start))
+    # A correction outranks the figure it corrects, then the firmest, then the first stated.
+    ranked = sorted(group, key=lambda o: (o.mention != "corrected", -o.confidence, o.start))
     values: list[Value] = []
     confidence: list[float] = []
     earlier: list[Value] = []
+    corrections: list[Value] = []
     for obs in ranked:
         value = value_of(obs)
         if value is None:
             continue
+        if obs.mention == "corrected" and value not in corrections:
+            corrections.append(value)
         if obs.mention in CURRENT_MENTIONS and value not in values:
             values.append(value)
             confidence.append(obs.confidence)
@@ -146,6 +150,7 @@ def _report(group: Sequence[Observation], support: Support) -> Report | None:
         support=support,
         earlier=tuple(earlier),
         confidence=tuple(confidence),
+        corrections=tuple(corrections),
     )
 
 
