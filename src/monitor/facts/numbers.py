@@ -135,10 +135,36 @@ def _pattern() -> re.Pattern[str]:
 
 
 # Where an amount can be: the full pattern only runs near these (it is slow to try everywhere).
+_TRIGGER_WORDS = [
+    *_ONES,
+    *_TEENS,
+    *_TENS,
+    "zero",
+    "hundreds?",
+    "thousands?",
+    "millions?",
+    "billions?",
+    "dozens?",
+    "several",
+    "few",
+    "couple",
+    "handful",
+    "tens",
+    "half",
+    "quarter",
+]
+_FIRST_LETTERS = "".join(
+    sorted({w[0] for w in _TRIGGER_WORDS} | {w[0].upper() for w in _TRIGGER_WORDS})
+)
+# The lookahead on first letters lets most positions fail fast.
 _TRIGGER = re.compile(
-    rf"\d|\b(?:{'|'.join(_ONES + _TEENS + _TENS)}|zero|hundreds?|thousands?|millions?|billions?"
-    r"|dozens?|several|few|couple|handful|tens|half|quarter)\b",
-    re.IGNORECASE,
+    rf"\d|\b(?=[{_FIRST_LETTERS}])(?:{'|'.join(_TRIGGER_WORDS)})\b", re.IGNORECASE
+)
+# Words that may end a qualifier or lead-in right before a number ("more than", "up to", "a").
+_LEAD_ENDS = frozenset(
+    "about around some roughly approximately estimated estimate to close circa c. ~ than over "
+    "above of exceeding least most as many much under below nearly almost between a approximate "
+    "upwards excess minimum maximum".split()
 )
 _LEAD = re.compile(rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+)?$", re.IGNORECASE)
 _LOOKBACK, _LOOKAHEAD = 40, 240
@@ -154,7 +180,10 @@ def find_amounts(text: str) -> list[Amount]:
         t = trigger.start()
         if t < end:
             continue
-        lead = _LEAD.search(text, max(end, t - _LOOKBACK), t)
+        before = text[max(end, t - 16) : t].split()
+        lead = None
+        if before and before[-1].lower() in _LEAD_ENDS:
+            lead = _LEAD.search(text, max(end, t - _LOOKBACK), t)
         starts = (lead.start(), t) if lead is not None and lead.start() < t else (t,)
         for start in starts:
             m = pattern.match(text, start, min(len(text), t + _LOOKAHEAD))
