@@ -158,7 +158,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         return None
     span = (amount.start, amount.end + noun_at if word == "unit" else amount.end)
 
-    if _PARTITIVE_AFTER.match(after) or _PARTITIVE_BEFORE.search(before):
+    if _PARTITIVE_AFTER.match(after) or _PARTITIVE_BEFORE.search(before[-40:]):
         ante = _antecedent(doc, i, heads, want_unit=True)
         if ante is None:
             return None
@@ -187,6 +187,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
                 span_end=span[1],
                 how="from-group",
             )
+    if word == "other":
+        return None
     bound_after = _bound_after(after, noun_at, ph) if word in ("unit", "bound") else (0, 0)
     tail = before[-_BINDER_REACH:]
     bound = bool(ph.subject_binder and ph.subject_binder.search(tail)) or bound_after[0]
@@ -212,8 +214,6 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
             span_end=span[1],
             how="noun-bound",
         )
-    if word == "other":
-        return None
     # A bare figure: its noun is elsewhere.
     if bound or cued:
         return Head(
@@ -228,14 +228,14 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     unit_before = _unit_before(doc, ph, i, before)
     if unit_before is not None:
         return Head(True, span_start=unit_before, span_end=amount.end, how="unit-before")
-    if _COMPARE.search(before) or (
+    if _COMPARE.search(before[-40:]) or (
         prev is not None and _TO_AFTER_FROM.match(text[doc.amounts[prev].end : amount.start])
     ):
         ante = prev if prev is not None else _antecedent(doc, i, heads, want_unit=False)
         if _counts(heads, ante):
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="compare")
         return None
-    if _FIGURE.search(before):
+    if _FIGURE.search(before[-100:]):
         ante = _antecedent(doc, i, heads, want_unit=True)
         if ante is not None:
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="figure")
