@@ -186,6 +186,14 @@ def test_joint_figure_has_no_single_country() -> None:
     assert (f.value, f.qualifier) == ((None, 29999), None)
 
 
+def test_a_pledge_must_name_what_is_pledged() -> None:
+    text = "The coalition of 31 countries (including Ukraine) pledged to keep sanctions."
+    assert values(text, "coalition.countries") == [31]
+    assert values(text, "coalition.pledged") == []
+    aside = "Macron said 26 countries – mainly European – had committed troops to Ukraine's force."
+    assert values(aside, "coalition.pledged") == [26]
+
+
 def test_pledged_countries_are_not_the_member_count() -> None:
     text = "Macron said 26 countries have formally committed to deploy troops to Ukraine's force."
     assert values(text, "coalition.pledged") == [26]

@@ -96,7 +96,7 @@ class Head:
 _TOKEN = re.compile(r"[\"'“”‘’«»]*([A-Za-z][A-Za-z'’.]*(?:-[A-Za-z]+)*)|([^\sA-Za-z\"'“”‘’«»])")
 # Words that may stand between a number and its noun ("26 European countries", "75,000 trained
 # personnel", "several thousand Russian and Belarusian soldiers").
-_MODIFIER_SUFFIX = re.compile(r"(?:an|ian|ish|ese|ed|al|ive|ic|ary|ing)$")
+_MODIFIER_SUFFIX = re.compile(r"(?:an|ian|ish|ese|ed|al|ive|ic|ary|ing|ly)$")
 _MODIFIERS = frozenset(
     "more other further additional extra new remaining and or active foreign western allied "
     "partner member participating contributing regular combat ground".split()

@@ -21,6 +21,10 @@ _CLAUSE = re.compile(
 )
 
 
+_ASIDE = {"(": ")", "[": "]", "-": "-–—", "–": "-–—", "—": "-–—"}
+_ASIDE_LENGTH = 60
+
+
 @dataclass(frozen=True)
 class Document:
     """An article text cut into sentences, with its amounts and reading aids."""
@@ -46,12 +50,27 @@ class Document:
         """The clause (within its sentence) holding character ``pos``."""
         span = self.sentences[self.sentence_of(pos)]
         start, end = span.start, span.end
-        for m in _CLAUSE.finditer(self.text, span.start, span.end):
+        marks = list(_CLAUSE.finditer(self.text, span.start, span.end))
+        k = 0
+        while k < len(marks):
+            m = marks[k]
             if m.end() <= pos:
                 start = m.end()
             elif m.start() >= pos:
+                # "26 countries – mainly European – had committed": step over an aside.
+                closing = _ASIDE.get(m.group(0).strip())
+                nxt = marks[k + 1] if k + 1 < len(marks) else None
+                if (
+                    closing is not None
+                    and nxt is not None
+                    and nxt.group(0).strip() in closing
+                    and nxt.start() - m.end() <= _ASIDE_LENGTH
+                ):
+                    k += 2
+                    continue
                 end = m.start()
                 break
+            k += 1
         return start, end
 
     def question_before(self, index: int) -> int | None:

@@ -80,7 +80,10 @@ def _denials(doc: Document, spec: NumericFactSpec, ph: Phrases) -> list[Finding]
             continue
         sentence = doc.sentences[s]
         places = range(max(0, s - spec.subject_window), s + 1)
-        if ph.subjects is not None and not any(
+        if spec.subject_in_clause and ph.subjects is not None:
+            if not ph.subjects.search(said):
+                continue
+        elif ph.subjects is not None and not any(
             ph.subjects.search(doc.text, doc.sentences[k].start, doc.sentences[k].end)
             for k in places
         ):
@@ -136,7 +139,11 @@ def _judge(
         if not any(ph.cues.search(t) for t in [*said, question]):
             return []
     confidence = 1.0
-    if not head.bound and not _subject_near(doc, spec, ph, i, head):
+    if spec.subject_in_clause and ph.subjects is not None and not head.bound:
+        question = doc.sentence_text(head.question) if head.question is not None else ""
+        if not any(ph.subjects.search(t) for t in [*said, question]):
+            return []
+    elif not head.bound and not _subject_near(doc, spec, ph, i, head):
         headline = doc.headline
         if ph.subjects is None or headline is None:
             return []

@@ -67,7 +67,9 @@ class NumericFactSpec(_Strict):
     ``subjects`` is named in its sentence or the ``subject_window`` sentences before it (or the
     question it answers, or, with lower confidence, the headline), one of ``cues`` (if any are
     given) is stated of the amount itself, and no ``exclusions`` phrase is next to it. The article
-    must mention one of ``topic`` (if given). ``defer_cues`` hand an amount to another fact (the
+    must mention one of ``topic`` (if given). With ``subject_in_clause`` the subject must be
+    named in the figure's own clause, like a cue ("26 countries pledged *troops*", not "pledged
+    to keep sanctions"). ``defer_cues`` hand an amount to another fact (the
     countries that *pledged* are not the count of members) unless the amount is bound to a subject
     ("a coalition of 35 countries").
     """
@@ -82,6 +84,7 @@ class NumericFactSpec(_Strict):
     defer_cues: tuple[str, ...] = ()
     topic: tuple[str, ...] = ()
     subject_window: int = Field(default=1, ge=0, le=5)
+    subject_in_clause: bool = False
     qualifier: QualifierSpec | None = None
     min_value: int = Field(default=1, ge=0)
     max_value: int = Field(default=10_000_000, ge=1)
