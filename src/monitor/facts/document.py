@@ -23,6 +23,7 @@ _CLAUSE = re.compile(
 
 _ASIDE = {"(": ")", "[": "]", "-": "-–—", "–": "-–—", "—": "-–—"}
 _ASIDE_LENGTH = 60
+_CLAUSE_REACH = 400
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ class Document:
     def clause(self, pos: int) -> tuple[int, int]:
         """The clause (within its sentence) holding character ``pos``."""
         span = self.sentences[self.sentence_of(pos)]
-        start, end = span.start, span.end
-        marks = list(_CLAUSE.finditer(self.text, span.start, span.end))
+        # Bounded, so that run-on "sentences" (tables, lists) stay linear.
+        start, end = max(span.start, pos - _CLAUSE_REACH), min(span.end, pos + _CLAUSE_REACH)
+        marks = list(_CLAUSE.finditer(self.text, start, end))
         k = 0
         while k < len(marks):
             m = marks[k]

@@ -81,6 +81,9 @@ _ANONYMOUS = re.compile(
 )
 
 
+_REACH = 300
+
+
 @dataclass(frozen=True)
 class Reading:
     """How a figure is stated: ``mention``, a ``confidence`` factor, ``drop`` (hypothetical)."""
@@ -97,8 +100,10 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
     """
     text = doc.text
     s = doc.sentence_of(start)
-    sentence = doc.sentence_text(s)
-    lead = text[region[0] : start]
+    span = doc.sentences[s]
+    # The figure's neighbourhood in its sentence (bounded, for run-on "sentences" in tables).
+    sentence = text[max(span.start, start - _REACH) : min(span.end, end + _REACH)]
+    lead = text[max(region[0], start - _REACH) : start]
     if _HYPOTHETICAL.search(lead):
         return Reading("current", 0.0, drop=True)
     if _COMPARED.search(lead) and _NOW_AFTER.match(text[end : end + 20]):
@@ -118,7 +123,7 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
         return Reading("corrected", confidence)
     if _DENIAL.search(sentence) or _NEGATED.search(lead[-40:]):
         return Reading("denied", confidence)
-    if _RETRACT.search(doc.sentence_text(s + 1)):
+    if _RETRACT.search(doc.sentence_text(s + 1)[:_REACH]):
         return Reading("denied", confidence)
     if _CORRECTED.search(lead):
         return Reading("corrected", confidence)
@@ -128,6 +133,8 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
 
 
 def _line(doc: Document, pos: int) -> str:
-    start = doc.text.rfind("\n", 0, pos) + 1
-    end = doc.text.find("\n", pos)
-    return doc.text[start : end if end >= 0 else len(doc.text)]
+    """The paragraph (line) around ``pos``, at most ``2 * _REACH`` characters each side."""
+    text = doc.text
+    start = max(text.rfind("\n", max(0, pos - 2 * _REACH), pos) + 1, pos - 2 * _REACH, 0)
+    end = text.find("\n", pos, pos + 2 * _REACH)
+    return text[start : end if end >= 0 else min(len(text), pos + 2 * _REACH)]

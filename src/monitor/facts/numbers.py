@@ -166,6 +166,7 @@ _LEAD_ENDS = frozenset(
     "above of exceeding least most as many much under below nearly almost between a approximate "
     "upwards excess minimum maximum".split()
 )
+_MAX_NUMBER_WORDS = 24  # "nine hundred and ninety-nine million, nine hundred ..." is 17
 _LEAD = re.compile(rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+)?$", re.IGNORECASE)
 _LOOKBACK, _LOOKAHEAD = 40, 240
 
@@ -244,16 +245,19 @@ def _atom(raw: str) -> tuple[int | None, int]:
 
 
 def _words(raw: str) -> tuple[int | None, int]:
-    tokens = list(re.finditer(r"[a-z]+(?:-[a-z]+)?", raw.lower()))
-    for n in range(len(tokens), 0, -1):
-        end = tokens[n - 1].end()
-        phrase = raw[:end].lower().replace(",", " ")
-        if tokens[n - 1].group(0) in ("and", "a", "of", "half", "quarter"):
+    """The longest run of words from the start that reads as one number ("twenty-six, one of
+    which" reads 26): grow it word by word until text2num refuses it."""
+    best: tuple[int | None, int] = (None, 0)
+    for n, token in enumerate(re.finditer(r"[a-z]+(?:-[a-z]+)?", raw.lower())):
+        if n >= _MAX_NUMBER_WORDS:
+            break
+        if token.group(0) in ("and", "a", "of", "half", "quarter"):
             continue
-        value = _word_value(phrase)
-        if value is not None:
-            return value, end
-    return None, 0
+        value = _word_value(raw[: token.end()].lower().replace(",", " "))
+        if value is None:
+            break
+        best = (value, token.end())
+    return best
 
 
 def _word_value(phrase: str) -> int | None:
