@@ -268,6 +268,8 @@ def test_army_cap_needs_a_cap_and_drops_todays_size() -> None:
     assert values(cut, "ukraine.army_cap") == [600000]
     size = "It would limit Ukraine's army to 600,000 troops, down from its current size of 880,000."
     assert values(size, "ukraine.army_cap") == [600000]
+    raised = "The plan would cap Ukraine's army at 600,000. Europe's text raises it to 800,000."
+    assert values(raised, "ukraine.army_cap") == [600000, 800000]
     change = "Geneva raised the limit on Ukraine's armed forces from 600,000 to 800,000."
     assert [(f.value, f.mention) for f in numeric(change)] == [
         (600000, "historical"),

@@ -123,6 +123,13 @@ _FIGURE = re.compile(
     r"\s+$",
     re.I,
 )
+# "The European text raises it to 800,000": "it" is the figure just given.
+_PRONOUN = re.compile(
+    r"\b(?:puts?|putting|sets?|setting|raise[sd]?|raising|lift(?:s|ed)?|lower(?:s|ed)?|cuts?"
+    r"|increase[sd]?|reduce[sd]?|keeps?|kept|fix(?:es|ed)?|caps?|capped|brings?|brought)\s+"
+    r"(?:it|this|that)\s+(?:back\s+)?(?:at|to)\s+$",
+    re.I,
+)
 _COMPARE = re.compile(
     r"(?:\b(?:up|down|rising|falling|rose|fell|raised|lowered|cut)\s+from|\bfrom|\bcompared"
     r"\s+with|\bcompared\s+to|\bagainst|\bversus|\bvs\.?)\s+$",
@@ -235,7 +242,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         if _counts(heads, ante):
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="compare")
         return None
-    if _FIGURE.search(before[-100:]):
+    if _FIGURE.search(before[-100:]) or _PRONOUN.search(before[-40:]):
         ante = _antecedent(doc, i, heads, want_unit=True)
         if ante is not None:
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="figure")
