@@ -144,8 +144,11 @@ def _judge(
         if not any(ph.subjects.search(t) for t in [*said, question]):
             return []
     elif not head.bound and not _subject_near(doc, spec, ph, i, head):
+        # Explainers and interviews answer "How many countries are involved?" under a headline
+        # naming the subject; elsewhere a subject only in the headline is too far away.
         headline = doc.headline
-        if ph.subjects is None or headline is None:
+        answer = doc.question_before(doc.sentence_of(amount.start)) is not None
+        if ph.subjects is None or headline is None or not answer:
             return []
         if not ph.subjects.search(text, headline.start, headline.end):
             return []

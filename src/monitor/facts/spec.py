@@ -63,15 +63,15 @@ class NumericFactSpec(_Strict):
     """A fact whose value is a number: a ``count`` of things or a ``quantity`` of people/items.
 
     An amount is an observation of the fact when it counts one of ``units`` (written after it,
-    hyphenated as in "26-nation", or before it as in "the number of countries ... is 26"), one of
-    ``subjects`` is named in its sentence or the ``subject_window`` sentences before it (or the
-    question it answers, or, with lower confidence, the headline), one of ``cues`` (if any are
-    given) is stated of the amount itself, and no ``exclusions`` phrase is next to it. The article
-    must mention one of ``topic`` (if given). With ``subject_in_clause`` the subject must be
-    named in the figure's own clause, like a cue ("26 countries pledged *troops*", not "pledged
-    to keep sanctions"). ``defer_cues`` hand an amount to another fact (the
-    countries that *pledged* are not the count of members) unless the amount is bound to a subject
-    ("a coalition of 35 countries").
+    hyphenated as in "26-nation", or before it as in "the number of countries ... is 26"); one
+    of ``subjects`` is named in its sentence or the ``subject_window`` sentences before it (or
+    in the question it answers; with lower confidence, in the headline of a question-and-answer
+    text); one of ``cues`` (if any are given) is stated of the amount itself; and no
+    ``exclusions`` phrase is next to it. The article must mention one of ``topic`` (if given).
+    With ``subject_in_clause`` the subject must be named in the figure's own clause, like a cue
+    ("26 countries pledged *troops*", not "pledged to keep sanctions"). ``defer_cues`` hand an
+    amount to another fact (the countries that *pledged* are not the count of members) unless
+    the amount is bound to a subject ("a coalition of 35 countries").
     """
 
     id: str = Field(pattern=FACT_ID)
