@@ -213,6 +213,13 @@ def test_historical_mention() -> None:
     assert [(f.value, f.mention) for f in found] == [(27, "current"), (26, "historical")]
 
 
+def test_recent_news_is_not_historical() -> None:
+    [f] = numeric("Earlier this week, 26 countries pledged troops to the force for Ukraine.")
+    assert f.mention == "current"
+    [g] = numeric("One day earlier, envoys of some 30 countries met as the Ukraine coalition.")
+    assert g.mention == "current"
+
+
 def test_denials() -> None:
     [f] = numeric("No country has yet committed troops to the reassurance force for Ukraine.")
     assert (f.fact, f.value, f.mention) == ("coalition.pledged", 0, "denied")
