@@ -32,7 +32,9 @@ _RETRACT = re.compile(
     re.I,
 )
 _NEGATED = re.compile(
-    r"\b(?:not|never|no\s+longer|n['’]t|nor)\s+(?:\w+\s+){0,2}$",
+    # "will not send 20,000 troops"; but "has not changed from 26" confirms the figure.
+    r"\b(?:not|never|no\s+longer|n['’]t|nor)\s+(?!(?:\w+\s+)?(?:changed|moved|budged|shifted"
+    r"|gone|risen|fallen|grown|increased|decreased|dropped|declined)\b)(?:\w+\s+){0,2}$",
     re.I,
 )
 _CORRECTION_NOTE = re.compile(
