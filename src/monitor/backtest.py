@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -284,7 +285,15 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             f"backtest: {args.config} tracks no facts; add a facts: section (README, "
             "'Writing facts') or pass --config FILE"
         )
-    result = run_backtest(args.dir, settings)
+    # Every decision is printed below; one log line each would bury the table.
+    history_log = logging.getLogger("monitor.history")
+    level = history_log.level
+    if not history_log.isEnabledFor(logging.DEBUG):
+        history_log.setLevel(logging.WARNING)
+    try:
+        result = run_backtest(args.dir, settings)
+    finally:
+        history_log.setLevel(level)
     if args.format == "json":
         sys.stdout.write(json.dumps(result.events, indent=1, ensure_ascii=False) + "\n")
     else:
@@ -298,7 +307,8 @@ def render_table(result: Result, *, show_all: bool = False) -> str:
     from rich.table import Table
 
     out = io.StringIO()
-    console = Console(file=out, width=160, color_system=None)
+    # markup off: "[us_backstop]" and "[31, null]" are data, not rich style tags.
+    console = Console(file=out, width=160, color_system=None, markup=False, highlight=False)
     changes = [e for e in result.events if show_all or e["alert"] or e["kind"] in STATE_KINDS]
     history = Table(
         "published", "article", "outlet", "fact", "decision", "old", "new", "alert", box=None
@@ -359,5 +369,5 @@ def _show(value: Any) -> str:
         return "-"
     if isinstance(value, list):
         lo, hi = value
-        return f"[{'' if lo is None else lo}, {'' if hi is None else hi}]"
+        return f"[{'null' if lo is None else lo}, {'null' if hi is None else hi}]"
     return str(value)
