@@ -287,3 +287,20 @@ def test_a_correction_replaces_even_a_settled_or_held_value() -> None:
     d = r(30, outlet="b", at=day(1.4), corrections=(30,))
     assert (d.kind, d.old, d.new, d.alert) == ("change", 31, 30, True)
     assert r(31, outlet="e", at=day(1.5)).kind == "conflict"
+
+
+def test_windows_are_configurable() -> None:
+    # With no news-cycle window, a same-day disagreement from one outlet is a change...
+    r = Replay(HistoryConfig(conflict_window=timedelta(0)))
+    r((25000, 30000), outlet="a", at=day(0))
+    assert r((15000, 20000), outlet="b", at=day(0.2)).kind == "change"
+    # ...and with a two-day cycle, a next-day one is a conflict.
+    r = Replay(HistoryConfig(conflict_window=timedelta(days=2)))
+    r((25000, 30000), outlet="a", at=day(0))
+    assert r((15000, 20000), outlet="b", at=day(1)).kind == "conflict"
+    # A value stated by two outlets within settled_window needs corroboration to change.
+    r = Replay(HistoryConfig(settled_window=timedelta(days=3)))
+    r(35, outlet="a", at=day(0))
+    r(35, outlet="b", at=day(1))
+    assert r(26, outlet="c", at=day(3)).kind == "conflict"
+    assert r(27, outlet="d", at=day(10)).kind == "change"
