@@ -23,6 +23,12 @@ class App:
         """Release the engine's connections."""
         self.engine.dispose()
 
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def open_app(config_path: str | Path, *, migrate_schema: bool = True) -> App:
     """Load settings and build the engine (relative SQLite paths start at the config's folder)."""

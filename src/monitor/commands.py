@@ -180,46 +180,46 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
     from monitor.app import open_app
     from monitor.models import Feed
 
-    app = open_app(args.config)
-    with Session(app.engine) as s:
-        feeds = s.exec(select(Feed).order_by(Feed.name)).all()
-    records: list[dict[str, Any]] = [
-        {
-            "name": f.name,
-            "url": f.url,
-            "enabled": f.enabled,
-            "last_check": _iso(f.last_checked_at),
-            "next_check": _iso(f.next_check_at),
-            "last_status": f.last_status,
-            "outcome": f.last_outcome,
-            "error_count": f.error_count,
-            "error": f.error_message,
-            "entries_seen": f.entries_seen,
-        }
-        for f in feeds
-    ]
-    if args.format == "json":
-        json.dump(records, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    elif not records:
-        sys.stdout.write("no feeds polled yet; run `monitor poll --once`\n")
-    else:
-        _table(
-            ["feed", "last check", "next check", "status", "errors", "entries", "last error"],
-            [
+    with open_app(args.config) as app:
+        with Session(app.engine) as s:
+            feeds = s.exec(select(Feed).order_by(Feed.name)).all()
+        records: list[dict[str, Any]] = [
+            {
+                "name": f.name,
+                "url": f.url,
+                "enabled": f.enabled,
+                "last_check": _iso(f.last_checked_at),
+                "next_check": _iso(f.next_check_at),
+                "last_status": f.last_status,
+                "outcome": f.last_outcome,
+                "error_count": f.error_count,
+                "error": f.error_message,
+                "entries_seen": f.entries_seen,
+            }
+            for f in feeds
+        ]
+        if args.format == "json":
+            json.dump(records, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        elif not records:
+            sys.stdout.write("no feeds polled yet; run `monitor poll --once`\n")
+        else:
+            _table(
+                ["feed", "last check", "next check", "status", "errors", "entries", "last error"],
                 [
-                    r["name"] + ("" if r["enabled"] else " (disabled)"),
-                    r["last_check"],
-                    r["next_check"],
-                    r["last_status"] or r["outcome"],
-                    r["error_count"],
-                    r["entries_seen"],
-                    (r["error"] or "")[:80],
-                ]
-                for r in records
-            ],
-        )
-    return 0
+                    [
+                        r["name"] + ("" if r["enabled"] else " (disabled)"),
+                        r["last_check"],
+                        r["next_check"],
+                        r["last_status"] or r["outcome"],
+                        r["error_count"],
+                        r["entries_seen"],
+                        (r["error"] or "")[:80],
+                    ]
+                    for r in records
+                ],
+            )
+        return 0
 
 
 def _cmd_articles(args: argparse.Namespace) -> int:
@@ -228,44 +228,52 @@ def _cmd_articles(args: argparse.Namespace) -> int:
     from monitor.app import open_app
     from monitor.models import Article, Feed, FeedEntry
 
-    app = open_app(args.config)
-    with Session(app.engine) as s:
-        stmt = select(Article)
-        if args.feed:
-            feed = s.exec(select(Feed).where(Feed.name == args.feed)).first()
-            if feed is None:
-                raise MonitorError(f"articles: no feed named {args.feed!r}; see `monitor feeds`")
-            stmt = stmt.join(FeedEntry, col(FeedEntry.article_id) == col(Article.id)).where(
-                FeedEntry.feed_id == feed.id
+    with open_app(args.config) as app:
+        with Session(app.engine) as s:
+            stmt = select(Article)
+            if args.feed:
+                feed = s.exec(select(Feed).where(Feed.name == args.feed)).first()
+                if feed is None:
+                    raise MonitorError(
+                        f"articles: no feed named {args.feed!r}; see `monitor feeds`"
+                    )
+                stmt = stmt.join(FeedEntry, col(FeedEntry.article_id) == col(Article.id)).where(
+                    FeedEntry.feed_id == feed.id
+                )
+            stmt = stmt.order_by(col(Article.first_seen_at).desc(), col(Article.id).desc())
+            rows = s.exec(stmt.limit(args.limit)).all()
+        records: list[dict[str, Any]] = [
+            {
+                "id": a.id,
+                "title": a.title,
+                "outlet": a.outlet,
+                "url": a.url,
+                "published": _iso(a.published_at),
+                "first_seen": _iso(a.first_seen_at),
+                "versions": a.version_count,
+                "last_status": a.last_status,
+                "error": a.error_message,
+            }
+            for a in rows
+        ]
+        if args.format == "json":
+            json.dump(records, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            _table(
+                ["id", "published", "outlet", "versions", "title"],
+                [
+                    [
+                        r["id"],
+                        r["published"],
+                        r["outlet"],
+                        r["versions"],
+                        (r["title"] or r["url"])[:70],
+                    ]
+                    for r in records
+                ],
             )
-        stmt = stmt.order_by(col(Article.first_seen_at).desc(), col(Article.id).desc())
-        rows = s.exec(stmt.limit(args.limit)).all()
-    records: list[dict[str, Any]] = [
-        {
-            "id": a.id,
-            "title": a.title,
-            "outlet": a.outlet,
-            "url": a.url,
-            "published": _iso(a.published_at),
-            "first_seen": _iso(a.first_seen_at),
-            "versions": a.version_count,
-            "last_status": a.last_status,
-            "error": a.error_message,
-        }
-        for a in rows
-    ]
-    if args.format == "json":
-        json.dump(records, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _table(
-            ["id", "published", "outlet", "versions", "title"],
-            [
-                [r["id"], r["published"], r["outlet"], r["versions"], (r["title"] or r["url"])[:70]]
-                for r in records
-            ],
-        )
-    return 0
+        return 0
 
 
 def _cmd_article(args: argparse.Namespace) -> int:
@@ -274,56 +282,56 @@ def _cmd_article(args: argparse.Namespace) -> int:
     from monitor.app import open_app
     from monitor.models import Article, ArticleVersion
 
-    app = open_app(args.config)
-    with Session(app.engine) as s:
-        article = s.get(Article, args.id)
-        if article is None:
-            raise MonitorError(f"article: no article with id {args.id}; see `monitor articles`")
-        versions = {
-            v.number: v
-            for v in s.exec(
-                select(ArticleVersion).where(ArticleVersion.article_id == args.id)
-            ).all()
-        }
+    with open_app(args.config) as app:
+        with Session(app.engine) as s:
+            article = s.get(Article, args.id)
+            if article is None:
+                raise MonitorError(f"article: no article with id {args.id}; see `monitor articles`")
+            versions = {
+                v.number: v
+                for v in s.exec(
+                    select(ArticleVersion).where(ArticleVersion.article_id == args.id)
+                ).all()
+            }
 
-    def version(n: int) -> ArticleVersion:
-        if n not in versions:
-            raise MonitorError(
-                f"article {args.id}: no version {n}; it has versions {sorted(versions) or 'none'}"
-            )
-        return versions[n]
+        def version(n: int) -> ArticleVersion:
+            if n not in versions:
+                known = sorted(versions) or "none"
+                raise MonitorError(f"article {args.id}: no version {n}; it has versions {known}")
+            return versions[n]
 
-    out = sys.stdout
-    if args.diff:
-        a, b = (version(n) for n in args.diff)
-        out.writelines(
-            difflib.unified_diff(
-                a.text.splitlines(keepends=True),
-                b.text.splitlines(keepends=True),
-                fromfile=f"article {args.id} version {a.number} ({_iso(a.fetched_at)})",
-                tofile=f"article {args.id} version {b.number} ({_iso(b.fetched_at)})",
+        out = sys.stdout
+        if args.diff:
+            a, b = (version(n) for n in args.diff)
+            out.writelines(
+                difflib.unified_diff(
+                    a.text.splitlines(keepends=True),
+                    b.text.splitlines(keepends=True),
+                    fromfile=f"article {args.id} version {a.number} ({_iso(a.fetched_at)})",
+                    tofile=f"article {args.id} version {b.number} ({_iso(b.fetched_at)})",
+                )
             )
-        )
-    elif args.text is not None:
-        out.write(version(args.text).text + "\n")
-    elif args.html is not None:
-        raw = version(args.html).raw_html_z
-        out.write(zlib.decompress(raw).decode("utf-8", "replace") if raw else "")
-    else:
-        out.write(
-            f"article {article.id}: {article.title or '(no title)'}\n  {article.url}\n"
-            f"  outlet {article.outlet}, published {_iso(article.published_at)}, "
-            f"first seen {_iso(article.first_seen_at)}, next check {_iso(article.next_check_at)}\n"
-        )
-        if args.versions or versions:
-            _table(
-                ["version", "fetched", "chars", "hash", "title"],
-                [
-                    [v.number, _iso(v.fetched_at), len(v.text), v.content_hash[:12], v.title]
-                    for v in sorted(versions.values(), key=lambda v: v.number)
-                ],
+        elif args.text is not None:
+            out.write(version(args.text).text + "\n")
+        elif args.html is not None:
+            raw = version(args.html).raw_html_z
+            out.write(zlib.decompress(raw).decode("utf-8", "replace") if raw else "")
+        else:
+            out.write(
+                f"article {article.id}: {article.title or '(no title)'}\n  {article.url}\n"
+                f"  outlet {article.outlet}, published {_iso(article.published_at)}, "
+                f"first seen {_iso(article.first_seen_at)}, "
+                f"next check {_iso(article.next_check_at)}\n"
             )
-    return 0
+            if args.versions or versions:
+                _table(
+                    ["version", "fetched", "chars", "hash", "title"],
+                    [
+                        [v.number, _iso(v.fetched_at), len(v.text), v.content_hash[:12], v.title]
+                        for v in sorted(versions.values(), key=lambda v: v.number)
+                    ],
+                )
+        return 0
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -332,9 +340,9 @@ def _cmd_db(args: argparse.Namespace) -> int:
     from monitor.app import open_app
     from monitor.store import alembic_config
 
-    app = open_app(args.config, migrate_schema=args.action == "upgrade")
-    if args.action == "current":
-        command.current(alembic_config(app.engine), verbose=False)
-    else:
-        sys.stdout.write("database schema is up to date\n")
-    return 0
+    with open_app(args.config, migrate_schema=args.action == "upgrade") as app:
+        if args.action == "current":
+            command.current(alembic_config(app.engine), verbose=False)
+        else:
+            sys.stdout.write("database schema is up to date\n")
+        return 0

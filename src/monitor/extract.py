@@ -9,6 +9,7 @@ that it pickles.
 from __future__ import annotations
 
 import os
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +75,19 @@ def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
         modified=modified if modified and (not published or modified > published) else None,
         language=doc.language or language,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """An extracted page and its HTML compressed for storage (kept to re-extract later)."""
+
+    extracted: Extracted
+    raw_html_z: bytes
+
+
+def extract_page(html: bytes, url: str | None = None) -> Page:
+    """:func:`extract_article` plus zlib compression, both CPU-bound: run it in the pool."""
+    return Page(extract_article(html, url), zlib.compress(html, 6))
 
 
 def _warm_up() -> None:

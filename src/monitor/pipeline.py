@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from monitor import schedule
 from monitor.app import App
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, NetworkError, ParseError
-from monitor.extract import Extracted, extract_article, make_pool
+from monitor.extract import Page, extract_page, make_pool
 from monitor.facts import find_facts
 from monitor.fetch import Fetcher, FetchResult, build_client
 from monitor.history import record_observations
@@ -175,7 +175,7 @@ async def _refresh_batch(
 ) -> None:
     done = 0
 
-    async def one(article: DueArticle) -> tuple[DueArticle, Fetched | FetchError | ExtractError]:
+    async def one(article: DueArticle) -> Fetched | FetchError | ExtractError:
         nonlocal done
         try:
             outcome: Fetched | FetchError | ExtractError = await _fetch_page(fetcher, pool, article)
@@ -184,16 +184,23 @@ async def _refresh_batch(
         done += 1
         if progress is not None:
             progress(done, len(articles))
-        return article, outcome
+        return outcome
 
-    outcomes = await asyncio.gather(*(one(a) for a in articles))
-    outcomes.sort(key=lambda pair: (pair[0].published_at or pair[0].first_seen_at, pair[0].id))
-    for article, outcome in outcomes:
-        report.articles_checked += 1
-        if isinstance(outcome, FetchError | ExtractError):
-            _article_failed(app, article, outcome, now, rng, report)
-        else:
-            _store_page(app, article, outcome, now, report)
+    # All pages are fetched and extracted concurrently; each is stored as soon as every page
+    # before it in publication order is, so storing overlaps the extraction still running.
+    ordered = sorted(articles, key=lambda a: (a.published_at or a.first_seen_at, a.id))
+    tasks = [asyncio.ensure_future(one(a)) for a in ordered]
+    try:
+        for article, task in zip(ordered, tasks, strict=True):
+            outcome = await task
+            report.articles_checked += 1
+            if isinstance(outcome, FetchError | ExtractError):
+                _article_failed(app, article, outcome, now, rng, report)
+            else:
+                _store_page(app, article, outcome, now, report)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchError:
@@ -365,10 +372,10 @@ def _feed_failed(
 
 @dataclass(frozen=True)
 class Fetched:
-    """A fetched page and its extracted article (None when the server said 304)."""
+    """A fetched page and its extraction (None when the server said 304)."""
 
     result: FetchResult
-    extracted: Extracted | None
+    page: Page | None
 
 
 async def _fetch_page(fetcher: Fetcher, pool: Executor | None, article: DueArticle) -> Fetched:
@@ -396,8 +403,9 @@ def _store_page(
     next_at = schedule.next_revisit(article.first_seen_at, article.revisit_index + 1, revisit)
     result = fetched.result
     with session_scope(app.engine) as s:
-        if fetched.extracted is not None:
-            version = save_version(s, article.id, fetched.extracted, result.content, now=now)
+        if fetched.page is not None:
+            page = fetched.page
+            version = save_version(s, article.id, page.extracted, page.raw_html_z, now=now)
             if version is not None:
                 report.versions_new += 1
                 findings = find_facts(version.text, app.settings.facts)
@@ -423,11 +431,11 @@ def _store_page(
         )
 
 
-async def _extract(pool: Executor | None, result: FetchResult) -> Extracted:
+async def _extract(pool: Executor | None, result: FetchResult) -> Page:
     if pool is None:
-        return extract_article(result.content, result.url)
+        return extract_page(result.content, result.url)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, extract_article, result.content, result.url)
+    return await loop.run_in_executor(pool, extract_page, result.content, result.url)
 
 
 def _article_failed(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,9 +73,17 @@ def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> li
 
 
 def save_version(
-    s: Session, article_id: int, extracted: Extracted, raw_html: bytes, *, now: datetime
+    s: Session,
+    article_id: int,
+    extracted: Extracted,
+    raw_html_z: bytes | None,
+    *,
+    now: datetime,
 ) -> ArticleVersion | None:
-    """Store a new version if the text differs from every earlier one; else return None."""
+    """Store a new version if the text differs from every earlier one; else return None.
+
+    ``raw_html_z`` is the page's HTML, zlib-compressed (:func:`monitor.extract.extract_page`).
+    """
     digest = content_hash(extracted.text)
     exists = s.exec(
         select(ArticleVersion.id).where(
@@ -101,7 +108,7 @@ def save_version(
         language=extracted.language,
         published_at=extracted.published,
         modified_at=extracted.modified,
-        raw_html_z=zlib.compress(raw_html, 6),
+        raw_html_z=raw_html_z,
         fetched_at=now,
     )
     s.add(version)
