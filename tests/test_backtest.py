@@ -64,6 +64,15 @@ def test_strike_story_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cal-06" in everything and "cal-06" not in history
 
 
+def test_no_fact_found_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "tractors.yaml"
+    config.write_text("facts:\n  - {id: farm.tractors, kind: count, units: [tractors]}\n")
+    code, out, _ = backtest(capsys, str(DATA), "--config", str(config))
+    assert code == 0
+    assert out.count("(none") == 2 and "no tracked fact was found" in out
+    assert out.rstrip().endswith("6 articles replayed, 0 decisions, 0 alerts")
+
+
 def _broken(tmp_path: Path, manifest: str | None, files: dict[str, str]) -> Path:
     folder = tmp_path / "story"
     (folder / "articles").mkdir(parents=True)

@@ -182,7 +182,7 @@ def _replay(engine: Engine, items: Sequence[Item], settings: Settings) -> list[d
             s.add(article)
             s.flush()
             assert article.id is not None
-            version = save_version(s, article.id, extracted, b"", now=now)
+            version = save_version(s, article.id, extracted, None, now=now)
             if version is None:
                 continue
             findings = find_facts(version.text, settings.facts)
@@ -330,7 +330,7 @@ def render_table(result: Result, *, show_all: bool = False) -> str:
         + (f"; {hidden} confirmations, conflicts and backfills hidden, see --all" if hidden else "")
         + ")"
     )
-    console.print(history)
+    console.print(history if changes else "  (none)")
     alerts = [e for e in result.events if e["alert"]]
     console.print(f"\nAlerts that would have fired ({len(alerts)})")
     for e in alerts:
@@ -349,7 +349,9 @@ def render_table(result: Result, *, show_all: bool = False) -> str:
             ", ".join(_show(v) for v in f.get("disputed_by", [])),
         )
     console.print(f"\nFacts at the end ({len(result.facts)})")
-    console.print(facts)
+    console.print(
+        facts if result.facts else "  (none: no tracked fact was found in these articles)"
+    )
     console.print(
         f"\n{result.articles} articles replayed, {len(result.events)} decisions, "
         f"{len(alerts)} alerts"
