@@ -263,3 +263,19 @@ def test_each_decision_is_logged_with_stable_keys(
     assert record.getMessage() == "fact decision: first None -> (31, None)"
     assert json.loads(JsonFormatter().format(record))["kind"] == "first"
     assert "kind=first" in TextFormatter().format(record)
+
+
+def test_unseen_earlier_figure_changes_the_value_with_its_own_evidence(engine: Engine) -> None:
+    report(engine, 1, "alpha", 0, (20, "current"))
+    (change,) = report(engine, 2, "beta", 7, (16, "denied"), (30, "historical"))
+    assert (change.kind, change.old_json, change.new_json, change.alert) == (
+        "change",
+        "20",
+        "30",
+        True,
+    )
+    with Session(engine) as s:
+        evidence = s.get_one(Observation, change.observation_id)
+        assert (evidence.text, evidence.mention) == ("30 countries", "historical")
+    # The same figure restated as history later is old news.
+    assert report(engine, 3, "gamma", 9, (30, "historical")) == []

@@ -155,10 +155,13 @@ def _report(group: Sequence[Observation], support: Support) -> Report | None:
 
 
 def _evidence(group: Sequence[Observation], decision: Decision) -> Observation:
-    for obs in group:
-        if obs.mention in CURRENT_MENTIONS and value_of(obs) == decision.new:
+    """The observation that shows the decided value: a current mention first, then an earlier
+    figure (a change made by an unseen earlier figure), then the firmest mention."""
+    same = [o for o in group if value_of(o) == decision.new]
+    for obs in same:
+        if obs.mention in CURRENT_MENTIONS:
             return obs
-    return group[0]
+    return (same or sorted(group, key=lambda o: -o.confidence))[0]
 
 
 def _key_filter(key: Key) -> list[Any]:
