@@ -23,6 +23,7 @@ from monitor.changes import (
     Report,
     Support,
     Value,
+    compatible,
     decide,
     distinct_sources,
     fingerprint,
@@ -157,7 +158,13 @@ def _report(group: Sequence[Observation], support: Support) -> Report | None:
 def _evidence(group: Sequence[Observation], decision: Decision) -> Observation:
     """The observation that shows the decided value: a current mention first, then an earlier
     figure (a change made by an unseen earlier figure), then the firmest mention."""
-    same = [o for o in group if value_of(o) == decision.new]
+    same = [o for o in group if value_of(o) == decision.new] or [
+        o
+        for o in group
+        if (v := value_of(o)) is not None
+        and decision.new is not None
+        and compatible(v, decision.new)
+    ]
     for obs in same:
         if obs.mention in CURRENT_MENTIONS:
             return obs
