@@ -23,7 +23,10 @@ not changes. A value *repeats* one the key held before when it is compatible and
 (35 is news after an earlier "more than 30"; 30 again is not). Earlier figures (``earlier``:
 "up from 26") acknowledge the accepted value, which makes an update explicit; an earlier figure
 the key never held, in a dated article stating no current value, is newer than what the monitor
-knows and counts as a report of it (never as a key's first value).
+knows and counts as a report of it (never as a key's first value). A correction ("officials now
+say 31") replaces the figure it corrects even when that would otherwise be a conflict. A new
+figure stated beside the accepted value counts as an update only when stated at least as firmly
+(``Report.confidence``); otherwise it must pass the conflict checks like any other report.
 """
 
 from __future__ import annotations
