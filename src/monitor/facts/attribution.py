@@ -112,7 +112,12 @@ _FUNCTION = frozenset(
     "strong "
     "they them these those we our you he she his her a an the".split()
 )
-_OF_UNIT = re.compile(r"[\"'”’]*\s+of\s+(?!(?:the|them|those|these|which|whom|its|their)\b)", re.I)
+_OF_UNIT = re.compile(
+    r"[\"'”’]*\s+of\s+(?:(?:its|their|our|his|her)\s+own\s+)?"
+    r"(?!(?:the|them|those|these|which|whom|its|their)\b)",
+    re.I,
+)
+_OPEN_QUOTE = re.compile(r"[\"“‘']+$")
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
 _PARTITIVE_OF_THE = re.compile(r"^\s+of\s+the\b", re.I)
 _PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)
@@ -153,7 +158,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     s = doc.sentence_of(amount.start)
     sent = doc.sentences[s]
     after = text[amount.end : min(sent.end, amount.end + 120)]
-    before = text[max(sent.start, amount.start - 120) : amount.start]
+    # A quoted figure reads like a bare one: troops could number "several thousand".
+    before = _OPEN_QUOTE.sub("", text[max(sent.start, amount.start - 120) : amount.start])
     prev = i - 1 if i > 0 and doc.sentence_of(doc.amounts[i - 1].start) == s else None
     prev_head = heads[prev] if prev is not None else None
     # "twenty-six of the 35-nation coalition's members": the 35 is inside the 26's phrase.

@@ -19,12 +19,14 @@ from monitor.facts.spec import NumericFactSpec
 
 _HEADLINE_CONFIDENCE = 0.8
 _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
+_DEFER_BEFORE = 40
 _WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
 # A country named as the source of a figure is not the one contributing it.
 _SOURCE_AFTER = re.compile(
     r"^(?:\s*(?:,|and)\s*[A-Z][\w.]*)*['’]?s?\s+(?:\w+\s+)?(?:officials?|ministers?|ministry"
     r"|government|sources?|diplomats?|president|presidency|prime\s+minister|media|press"
-    r"|newspapers?|army|armed\s+forces|military|intelligence|spokes\w+|leaders?|officers?)\b",
+    r"|newspapers?|army|armed\s+forces|military|intelligence|spokes\w+|leaders?|officers?"
+    r"|television|tv|radio|broadcasters?|outlets?|daily|agency)\b",
     re.I,
 )
 _NONE = re.compile(r"\b(?:no|not\s+a\s+single|not\s+one|none\s+of\s+the)\s+", re.I)
@@ -40,7 +42,14 @@ _PRESENT = re.compile(
     r"\b(?:current(?:ly)?|today['’]?s?|now|at\s+present|presently|existing)\b", re.I
 )
 _EACH = re.compile(r"\beach\b", re.I)
-_SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with)\s+(?:the\s+)?$", re.I)
+_EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
+_SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
+# "the Paris summit", "the London Declaration": a place naming an event, not a government.
+_EVENT_AFTER = re.compile(
+    r"^\s+(?:summit|meeting|talks|conference|declaration|format|process|agreement|accord"
+    r"|communiqu\w+|statement|plan|framework)\b",
+    re.I,
+)
 
 
 def find_numeric(text: str, spec: NumericFactSpec) -> list[Finding]:
@@ -132,8 +141,10 @@ def _judge(
     # An elliptic figure ("... while Kyiv countered with 250,000") borrows its antecedent's noun
     # and exclusions, not its cues: a cue must be said of the figure itself.
     said = [text[a:b] for a, b in (regions[:1] if head.how == "ellipsis" else regions)]
-    if ph.defer is not None and not head.bound and any(ph.defer.search(t) for t in said):
-        return []
+    if ph.defer is not None and not head.bound:
+        spans = list(zip(regions, [_said_at(doc, heads, k) for k in [i, *_chain(heads, i)]]))
+        if any(_deferred(text, ph.defer, r, at) for r, at in spans[: len(said)]):
+            return []
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
         if not any(ph.cues.search(t) for t in [*said, question]):
@@ -175,6 +186,33 @@ def _judge(
         )
         for qualifier in qualifiers
     ]
+
+
+def _chain(heads: list[Head | None], i: int) -> list[int]:
+    """The amounts ``i`` refers back to, nearest first."""
+    out: list[int] = []
+    head = heads[i]
+    while head is not None and head.antecedent is not None and len(out) < 3:
+        out.append(head.antecedent)
+        head = heads[head.antecedent]
+    return out
+
+
+def _said_at(doc: Document, heads: list[Head | None], i: int) -> int:
+    """Where amount ``i``'s phrase starts (its unit noun may come first: "the number of ...")."""
+    head = heads[i]
+    start = doc.amounts[i].start
+    return min(start, head.span_start) if head is not None and head.span_start >= 0 else start
+
+
+def _deferred(text: str, defer: re.Pattern[str], region: tuple[int, int], at: int) -> bool:
+    """Whether a defer cue is said of the figure at ``at``: after it in its clause, or just before.
+
+    "26 countries pledged troops", "pledges from 26 countries"; but in "... to turn political
+    commitments into plans, after a call with leaders of 25 countries" the cue is another verb's.
+    """
+    start, end = region
+    return bool(defer.search(text, max(start, at - _DEFER_BEFORE), end))
 
 
 def _not_the_cap(doc: Document, region: tuple[int, int], start: int, end: int, ph: Phrases) -> bool:
@@ -284,7 +322,8 @@ def _qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) ->
         joint.append((pos, name))
     distinct: list[str | None] = list(dict.fromkeys(name for _, name in reversed(joint)))
     if len(distinct) > 1:
-        return distinct if _EACH.search(lead) else [None]
+        each = _EACH.search(lead) or _EACH_AFTER.match(text, end, sent.end)
+        return distinct if each else [None]
     return [names[-1][1]]
 
 
@@ -300,7 +339,8 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
     found: list[tuple[int, str]] = []
     for name, pattern in ph.names:
         for m in pattern.finditer(text, start, end):
-            if _SOURCE_AFTER.match(text[m.end() : m.end() + 60]):
+            follows = text[m.end() : m.end() + 60]
+            if _SOURCE_AFTER.match(follows) or _EVENT_AFTER.match(follows):
                 continue
             if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
                 continue
