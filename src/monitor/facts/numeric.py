@@ -128,6 +128,7 @@ def _judge(
     region = _region(doc, heads, i)
     regions = [region]
     windows = [_window(doc, i, head)]
+    chain = [i]  # the amount and the ones it refers back to
     j = head.antecedent
     while j is not None and len(regions) < 4:
         earlier = heads[j]
@@ -135,6 +136,7 @@ def _judge(
             break
         regions.append(_region(doc, heads, j))
         windows.append(_window(doc, j, earlier))
+        chain.append(j)
         j = earlier.antecedent
     if ph.exclusions is not None and any(ph.exclusions.search(text, a, b) for a, b in windows):
         return []
@@ -142,8 +144,8 @@ def _judge(
     # and exclusions, not its cues: a cue must be said of the figure itself.
     said = [text[a:b] for a, b in (regions[:1] if head.how == "ellipsis" else regions)]
     if ph.defer is not None and not head.bound:
-        spans = list(zip(regions, [_said_at(doc, heads, k) for k in [i, *_chain(heads, i)]]))
-        if any(_deferred(text, ph.defer, r, at) for r, at in spans[: len(said)]):
+        spans = zip(regions[: len(said)], chain, strict=False)
+        if any(_deferred(text, ph.defer, r, _said_at(doc, heads, k)) for r, k in spans):
             return []
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
@@ -186,16 +188,6 @@ def _judge(
         )
         for qualifier in qualifiers
     ]
-
-
-def _chain(heads: list[Head | None], i: int) -> list[int]:
-    """The amounts ``i`` refers back to, nearest first."""
-    out: list[int] = []
-    head = heads[i]
-    while head is not None and head.antecedent is not None and len(out) < 3:
-        out.append(head.antecedent)
-        head = heads[head.antecedent]
-    return out
 
 
 def _said_at(doc: Document, heads: list[Head | None], i: int) -> int:
