@@ -98,6 +98,7 @@ class _Host:
     next_slot: float = 0.0
     robots: Protego | None = None
     robots_expires: float = 0.0
+    robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Fetcher:
@@ -232,8 +233,11 @@ class Fetcher:
         host = self._host(url)
         loop = asyncio.get_running_loop()
         if host.robots is None or host.robots_expires < loop.time():
-            host.robots = await self._load_robots(url)
-            host.robots_expires = loop.time() + ROBOTS_TTL
+            # One robots.txt fetch per host: the pages queued behind it wait for its answer.
+            async with host.robots_lock:
+                if host.robots is None or host.robots_expires < loop.time():
+                    host.robots = await self._load_robots(url)
+                    host.robots_expires = loop.time() + ROBOTS_TTL
         if not host.robots.can_fetch(url, self.limits.user_agent):
             raise RobotsDeniedError(f"robots.txt of {urlsplit(url).netloc} forbids {url}", url=url)
 

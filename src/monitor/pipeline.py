@@ -22,7 +22,8 @@ from monitor import schedule
 from monitor.app import App
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, NetworkError, ParseError
 from monitor.extract import Page, extract_page, make_pool
-from monitor.facts import find_facts
+from monitor.facts import Finding, find_facts
+from monitor.facts.spec import FactSpec
 from monitor.fetch import Fetcher, FetchResult, build_client
 from monitor.history import record_observations
 from monitor.models import Article
@@ -178,7 +179,9 @@ async def _refresh_batch(
     async def one(article: DueArticle) -> Fetched | FetchError | ExtractError:
         nonlocal done
         try:
-            outcome: Fetched | FetchError | ExtractError = await _fetch_page(fetcher, pool, article)
+            outcome: Fetched | FetchError | ExtractError = await _fetch_page(
+                fetcher, pool, article, app.settings.facts
+            )
         except (FetchError, ExtractError) as exc:
             outcome = exc
         done += 1
@@ -371,14 +374,33 @@ def _feed_failed(
 
 
 @dataclass(frozen=True)
+class Analysed:
+    """A page through the extract and facts stages."""
+
+    page: Page
+    findings: tuple[Finding, ...]
+
+
+def analyse(html: bytes, url: str, facts: tuple[FactSpec, ...]) -> Analysed:
+    """Extract the article and find its facts: pure and CPU-bound, so it runs in the pool.
+
+    The findings' offsets are into ``page.extracted.text``, which is what a new version stores.
+    """
+    page = extract_page(html, url)
+    return Analysed(page, tuple(find_facts(page.extracted.text, facts)))
+
+
+@dataclass(frozen=True)
 class Fetched:
-    """A fetched page and its extraction (None when the server said 304)."""
+    """A fetched page and its analysis (None when the server said 304)."""
 
     result: FetchResult
-    page: Page | None
+    analysed: Analysed | None
 
 
-async def _fetch_page(fetcher: Fetcher, pool: Executor | None, article: DueArticle) -> Fetched:
+async def _fetch_page(
+    fetcher: Fetcher, pool: Executor | None, article: DueArticle, facts: tuple[FactSpec, ...]
+) -> Fetched:
     result = await fetcher.fetch(
         article.url, etag=article.etag, last_modified=article.last_modified, page=True
     )
@@ -392,7 +414,9 @@ async def _fetch_page(fetcher: Fetcher, pool: Executor | None, article: DueArtic
             "duration_ms": round(result.duration_ms, 1),
         },
     )
-    return Fetched(result, None if result.not_modified else await _extract(pool, result))
+    if result.not_modified:
+        return Fetched(result, None)
+    return Fetched(result, await _analyse(pool, result, facts))
 
 
 def _store_page(
@@ -403,12 +427,12 @@ def _store_page(
     next_at = schedule.next_revisit(article.first_seen_at, article.revisit_index + 1, revisit)
     result = fetched.result
     with session_scope(app.engine) as s:
-        if fetched.page is not None:
-            page = fetched.page
+        if fetched.analysed is not None:
+            page = fetched.analysed.page
             version = save_version(s, article.id, page.extracted, page.raw_html_z, now=now)
             if version is not None:
                 report.versions_new += 1
-                findings = find_facts(version.text, app.settings.facts)
+                findings = fetched.analysed.findings
                 observations = save_observations(s, version, findings, now=now)
                 report.observations_new += len(observations)
                 changes = record_observations(
@@ -431,11 +455,13 @@ def _store_page(
         )
 
 
-async def _extract(pool: Executor | None, result: FetchResult) -> Page:
+async def _analyse(
+    pool: Executor | None, result: FetchResult, facts: tuple[FactSpec, ...]
+) -> Analysed:
     if pool is None:
-        return extract_page(result.content, result.url)
+        return analyse(result.content, result.url, facts)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, extract_page, result.content, result.url)
+    return await loop.run_in_executor(pool, analyse, result.content, result.url, facts)
 
 
 def _article_failed(
