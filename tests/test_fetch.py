@@ -211,6 +211,24 @@ def test_robots_txt_obeyed_for_pages_only(srv: LocalServer) -> None:
     assert len(srv.hits("/private/a")) == 1
 
 
+def test_concurrent_pages_of_one_host_fetch_robots_txt_once(srv: LocalServer) -> None:
+    srv.routes["/robots.txt"] = Route(
+        body=b"User-agent: *\nDisallow: /private/\n", content_type="text/plain", delay=0.2
+    )
+    for i in range(8):
+        srv.routes[f"/public/{i}"] = Route(body=b"ok")
+
+    async def go() -> None:
+        lim = limits(per_host_concurrency=8)
+        async with build_client(lim) as client:
+            f = Fetcher(lim, client)
+            pages = (f.fetch(srv.url(f"/public/{i}"), page=True) for i in range(8))
+            assert {r.content for r in await asyncio.gather(*pages)} == {b"ok"}
+
+    asyncio.run(go())
+    assert len(srv.hits("/robots.txt")) == 1
+
+
 def test_missing_robots_txt_allows_everything(srv: LocalServer) -> None:
     srv.routes["/a"] = Route(body=b"ok")
     assert fetch(srv.url("/a"), page=True).content == b"ok"
