@@ -20,6 +20,7 @@ from monitor.facts.spec import NumericFactSpec
 _HEADLINE_CONFIDENCE = 0.8
 _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
 _DEFER_BEFORE = 40
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
 # A country named as the source of a figure is not the one contributing it.
 _SOURCE_AFTER = re.compile(
@@ -146,6 +147,9 @@ def _judge(
     if ph.defer is not None and not head.bound:
         spans = zip(regions[: len(said)], chain, strict=False)
         if any(_deferred(text, ph.defer, r, _said_at(doc, heads, k)) for r, k in spans):
+            return []
+        # "How many countries signed up? Twenty-six.": the question says what the figure counts.
+        if head.question is not None and ph.defer.search(doc.sentence_text(head.question)):
             return []
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
@@ -276,11 +280,19 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
         return True
     s = doc.sentence_of(doc.amounts[i].start)
     first = max(0, s - spec.subject_window)
-    places = [(doc.sentences[k].start, doc.sentences[k].end) for k in range(first, s + 1)]
+    # The sentence after may name what the figure was about: "Leaders of 30 countries took
+    # part. The coalition agreed ..." (only within its paragraph).
+    last = s + 1 if s + 1 < len(doc.sentences) and _same_paragraph(doc, s, s + 1) else s
+    places = [(doc.sentences[k].start, doc.sentences[k].end) for k in range(first, last + 1)]
     for q in (head.question, doc.question_before(s)):
         if q is not None:
             places.append((doc.sentences[q].start, doc.sentences[q].end))
     return any(ph.subjects.search(doc.text, a, b) for a, b in places)
+
+
+def _same_paragraph(doc: Document, a: int, b: int) -> bool:
+    """No blank line between sentences ``a`` and ``b`` (list items and live-blog lines stay)."""
+    return _BLANK_LINE.search(doc.text, doc.sentences[a].end, doc.sentences[b].start) is None
 
 
 def _qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> list[str | None]:
