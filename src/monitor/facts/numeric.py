@@ -20,6 +20,11 @@ from monitor.facts.spec import NumericFactSpec
 _HEADLINE_CONFIDENCE = 0.8
 _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
 _DEFER_BEFORE = 40
+_BELONGS = re.compile(
+    r"['’]?s?\s*(?:\(|,?\s+(?:in|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
+    r"\s+up|who|which|that|are|were|is|was|have|had|has)\b)",
+    re.I,
+)
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
 # A country named as the source of a figure is not the one contributing it.
@@ -272,6 +277,10 @@ def _window(doc: Document, i: int, head: Head) -> tuple[int, int]:
         end = joined.start()
     if i + 1 < len(doc.amounts) and doc.amounts[i + 1].start < end:
         end = doc.amounts[i + 1].start
+    # After its noun, only what the figure belongs to ("32 countries in NATO", "members of the
+    # EU") disqualifies it; "30 countries met at NATO headquarters" is where they met.
+    if end > unit_end and not _BELONGS.match(doc.text, unit_end):
+        end = unit_end
     return min(start, head.span_start if head.span_start >= 0 else start), max(start, end)
 
 
