@@ -52,6 +52,9 @@ VAGUE: dict[str, Value] = {
     "a few thousand": (2000, 9999),
     "a couple of thousand": (2000, 2999),
     "thousands": (1000, 99999),
+    "in the thousands": (1000, 99999),
+    "in the tens of thousands": (10000, 99999),
+    "in the hundreds": (100, 999),
     "several hundred": (200, 999),
     "a few hundred": (200, 999),
     "hundreds": (100, 999),
@@ -164,10 +167,10 @@ _TRIGGER = re.compile(
 _LEAD_ENDS = frozenset(
     "about around some roughly approximately estimated estimate to close circa c. ~ than over "
     "above of exceeding least most as many much under below nearly almost between a approximate "
-    "upwards excess minimum maximum".split()
+    "upwards excess minimum maximum the".split()
 )
 _MAX_NUMBER_WORDS = 24  # "nine hundred and ninety-nine million, nine hundred ..." is 17
-_LEAD = re.compile(rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+)?$", re.IGNORECASE)
+_LEAD = re.compile(rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+|\bin\s+the\s+)?$", re.IGNORECASE)
 _LOOKBACK, _LOOKAHEAD = 40, 240
 
 
@@ -183,7 +186,7 @@ def find_amounts(text: str) -> list[Amount]:
             continue
         before = text[max(end, t - 16) : t].split()
         lead = None
-        if before and before[-1].lower() in _LEAD_ENDS:
+        if before and before[-1].lower().lstrip("\"'“‘(") in _LEAD_ENDS:
             lead = _LEAD.search(text, max(end, t - _LOOKBACK), t)
         starts = (lead.start(), t) if lead is not None and lead.start() < t else (t,)
         for start in starts:
