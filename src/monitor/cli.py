@@ -52,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-level",
-        default="info",
+        default=None,
         choices=("debug", "info", "warning", "error"),
-        help="default: info",
+        help="default: info (warning for demo)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``monitor`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.log_format, args.log_level)
+    # A command may choose a quieter default (the demo prints its own story on stdout).
+    setup_logging(args.log_format, args.log_level or getattr(args, "quiet_level", "info"))
     try:
         return int(args.func(args) or 0)
     except MonitorError as exc:

@@ -151,7 +151,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         default=Path("db/demo.sqlite"),
         help="SQLite file to (re)create (default: db/demo.sqlite)",
     )
-    p.set_defaults(func=_cmd_demo)
+    p.set_defaults(func=_cmd_demo, quiet_level="warning")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
