@@ -60,9 +60,19 @@ _EARLIER = re.compile(
 )
 _FROM_TO = re.compile(r"\bfrom\s+(?:\S+\s+){0,2}$", re.I)
 _HYPOTHETICAL = re.compile(
-    r"\b(?:even\s+a|imagine|suppose|supposing|hypothetical(?:ly)?|for\s+the\s+sake\s+of)\b",
+    r"\b(?:even\s+a|imagine|suppose|supposing|hypothetical(?:ly)?|for\s+the\s+sake\s+of)\b"
+    # a figure worked out from one: "That would give a force of 26,000"
+    r"|^\W*(?:that|this|which)\s+would\s+(?:give|mean|make|produce|leave|amount\s+to|add\s+up)\b",
     re.I,
 )
+# A later answer calls the figure false: "Can you confirm this? - No. That figure is false."
+_CALLED_FALSE = re.compile(
+    r"\b(?:that|this|the|these|those)\s+(?:\w+\s+)?(?:figures?|numbers?|reports?|claims?"
+    r"|stor(?:y|ies))\s+(?:is|are|was|were)\s+(?:simply\s+|completely\s+|totally\s+)?"
+    r"(?:false|wrong|untrue|not\s+true|inaccurate|incorrect|fake|nonsense|made\s+up)\b",
+    re.I,
+)
+_ANSWER_REACH = 3  # sentences: a question, the answerer's name and "No." may come between
 _COMPARED = re.compile(
     r"\b(?:up|down)\s+from\s+(?:\S+\s+){0,2}$|\bcompared\s+(?:with|to)\s+\S*\s*$", re.I
 )
@@ -109,7 +119,7 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
     # The figure's neighbourhood in its sentence (bounded, for run-on "sentences" in tables).
     sentence = text[max(span.start, start - _REACH) : min(span.end, end + _REACH)]
     lead = text[max(region[0], start - _REACH) : start]
-    if _HYPOTHETICAL.search(lead):
+    if _HYPOTHETICAL.search(text[max(span.start, start - _REACH) : start]):
         return Reading("current", 0.0, drop=True)
     if _COMPARED.search(lead) and _NOW_AFTER.match(text[end : end + 20]):
         # "a ceiling of 800,000, down from 880,000 today": today's size, not an earlier cap.
@@ -128,13 +138,29 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
         return Reading("corrected", confidence)
     if _DENIAL.search(sentence) or _NEGATED.search(lead[-40:]):
         return Reading("denied", confidence)
-    if _RETRACT.search(doc.sentence_text(s + 1)[:_REACH]):
+    if _RETRACT.search(doc.sentence_text(s + 1)[:_REACH]) or _called_false(doc, s, end):
         return Reading("denied", confidence)
     if _CORRECTED.search(lead):
         return Reading("corrected", confidence)
     if _EARLIER.search(lead) or (_FROM_TO.search(lead) and re.match(r"\s+to\s", text[end:])):
         return Reading("historical", confidence)
     return Reading("current", confidence)
+
+
+def _called_false(doc: Document, s: int, end: int) -> bool:
+    """Whether one of the next few sentences calls the figure false, before any other figure."""
+    last = min(len(doc.sentences) - 1, s + _ANSWER_REACH)
+    if last <= s:
+        return False
+    stop = doc.sentences[last].end
+    nxt = next((a.start for a in doc.amounts if a.start >= end), stop)
+    for k in range(s + 1, last + 1):
+        span = doc.sentences[k]
+        if span.start >= nxt:
+            return False
+        if _CALLED_FALSE.search(doc.text, span.start, min(span.end, span.start + _REACH)):
+            return True
+    return False
 
 
 def _line(doc: Document, pos: int) -> str:
