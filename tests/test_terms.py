@@ -155,6 +155,67 @@ def test_status_of_each_term(text: str, expected: dict[str, str]) -> None:
     assert statuses(text) == expected
 
 
+# The ways a reporter words each term, beyond the plainest (feeds.yaml phrases).
+PHRASE_CASES = [
+    (
+        "Britain would commit troops to Ukraine if there is a lasting truce.",
+        {"after_ceasefire": "present"},
+    ),
+    (
+        "Paris says its soldiers will not enter Ukraine before a peace deal.",
+        {"after_ceasefire": "present"},
+    ),
+    (
+        "Everything hinges on a truce in Ukraine. Allied troops would deploy only after one is "
+        "agreed.",
+        {"after_ceasefire": "present"},
+    ),
+    (
+        "Under the plan, the truce in Ukraine would be monitored by a mechanism led by the United "
+        "States.",
+        {"us_monitoring": "present"},
+    ),
+    (
+        "Kyiv expects a U.S. commitment to respond if Russia attacks again.",
+        {"us_backstop": "proposed"},
+    ),
+    (
+        "The agreed text contains no American guarantee to come to the force's aid if Russia "
+        "strikes Ukraine again.",
+        {"us_backstop": "absent"},
+    ),
+    (
+        "Ukraine hopes the United States will take part in the security guarantees.",
+        {"us_backstop": "proposed"},
+    ),
+    (
+        "Washington has repeatedly signalled it will not deploy ground troops to Ukraine.",
+        {"no_us_troops": "present"},
+    ),
+    (
+        "The coalition's headquarters, now open in Paris, will plan the Ukraine mission.",
+        {"coordination_cell": "present"},
+    ),
+    (
+        'The plan offers Ukraine guarantees that "mirror" Article 5.',
+        {"article5_like": "proposed"},
+    ),
+    (
+        "Ukraine's armed forces remain the first line of defence, the allies said.",
+        {"ukrainian_army_first": "present"},
+    ),
+    (
+        '"Our army is the real guarantee," a Ukrainian general said.',
+        {"ukrainian_army_first": "present"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PHRASE_CASES, ids=[c[0][:50] for c in PHRASE_CASES])
+def test_phrase_variants(text: str, expected: dict[str, str]) -> None:
+    assert statuses(text) == expected
+
+
 NEGATION_CASES = [
     # The term's own "no" is not an absence of it.
     ("There will be no U.S. troops on the ground in Ukraine.", {"no_us_troops": "present"}),
@@ -183,8 +244,57 @@ NEGATION_CASES = [
 ]
 
 
+SCOPE_CASES = [
+    # A cue before a noun is not about a mention inside the relative clause describing it.
+    (
+        "The statement does not mention the coalition for Ukraine, which plans to deploy troops "
+        "once a truce holds.",
+        {"after_ceasefire": "present"},
+    ),
+    # Nor is a cue inside a relative clause about what follows the clause.
+    (
+        "Ukraine's army, which a draft plan would shrink, remains the main guarantee of its "
+        "security.",
+        {"ukrainian_army_first": "present"},
+    ),
+    # "and has offered ..." is a second predicate with its own object.
+    (
+        "The White House has ruled out sending American troops to Ukraine and has offered "
+        "intelligence instead.",
+        {"no_us_troops": "present"},
+    ),
+    # A later sentence that refers back can say the term is contested.
+    (
+        "Kyiv wants a U.S. backstop for the force. London calls it essential. It remains disputed.",
+        {"us_backstop": "disputed"},
+    ),
+]
+
+PRECEDENCE_CASES = [
+    # A removal the article goes on to contest is a dispute ...
+    (
+        "A U.S. pledge to defend the force if Russia attacks again was dropped from the final text "
+        "on Ukraine. Officials in Washington now say the backstop is contested.",
+        {"us_backstop": "disputed"},
+    ),
+    (
+        "The U.S. backstop for the Ukraine force was removed from the final text, a newspaper "
+        'reported.\n\n"It was not removed," a Ukrainian official said.',
+        {"us_backstop": "disputed"},
+    ),
+    # ... but a dispute settled by a later removal is a removal.
+    (
+        "Officials in Washington say the backstop is contested. A U.S. pledge to defend the force "
+        "if Russia attacks again was dropped from the final text on Ukraine.",
+        {"us_backstop": "removed"},
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("text", "expected"), NEGATION_CASES, ids=[c[0][:50] for c in NEGATION_CASES]
+    ("text", "expected"),
+    NEGATION_CASES + SCOPE_CASES + PRECEDENCE_CASES,
+    ids=[c[0][:50] for c in NEGATION_CASES + SCOPE_CASES + PRECEDENCE_CASES],
 )
 def test_negation_and_cue_scope(text: str, expected: dict[str, str]) -> None:
     assert statuses(text) == expected
@@ -198,6 +308,8 @@ NOT_A_TERM = [
     "Europe must be the first line of defence, Trump told Ukraine's allies.",
     "Will there be a coordination cell in Kyiv?",
     "The U.N. monitoring mission in Ukraine recorded 14,000 civilian deaths.",
+    "Kyiv's coordination headquarters for prisoners of war said 1,000 soldiers came home.",
+    "The grain corridor's joint coordination centre in Istanbul cleared 30 ships for Ukraine.",
 ]
 
 

@@ -111,7 +111,20 @@ _ANAPHOR = re.compile(
 _NEGATED = re.compile(rf"\b{_NEG}(?:\s+[\w'’-]+){{0,2}}\s*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # Where one clause of a sentence ends and another, about something else, begins.
-_CLAUSE = re.compile(r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b", re.I)
+# "and has offered ..." starts a second predicate of the sentence's subject, with its own object.
+_CLAUSE = re.compile(
+    r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b"
+    r"|,?\s+and\s+(?:has|have|had)\s+(?!(?:\w+\s+)?been\b)",
+    re.I,
+)
+# A relative clause describes the noun before it: a cue before that noun is not about a mention
+# inside the clause ("The plan omits the coalition, which would deploy after a ceasefire").
+_RELATIVE = re.compile(r",\s+(?:which|who|whose)\b", re.I)
+# The comma that closes a relative clause before the main verb ("..., remain the first line").
+_CLOSES = re.compile(
+    r",\s+(?:\w+\s+)?(?:remains?|stays?|is|are|was|were|has|have|had|will|would|can|could|must)\b",
+    re.I,
+)
 _REFERS = re.compile(r"\s*(?:it|this|that|they|which)\b", re.I)
 _AFTER = 80  # characters after a mention in which a cue can still be about it
 _AGREED = 40  # characters before a mention in which an agreement is still about it
@@ -179,11 +192,23 @@ def _about(
         if negatable and _NEGATED.search(text, max(lo, m.start() - 30), m.start()):
             continue
         gap = (m.end(), mention[0]) if m.end() <= mention[0] else (mention[1], m.start())
+        if m.end() <= mention[0] and _relative(text, lo, m, mention[0]):
+            continue
         boundary = _CLAUSE.search(text, *gap)
         if boundary is not None and not (refer and _REFERS.match(text, boundary.end())):
             continue
         return True
     return False
+
+
+def _relative(text: str, lo: int, cue: re.Match[str], mention: int) -> bool:
+    """Whether a relative clause stands between a cue and the mention after it: the mention
+    is inside it ("..., which would deploy X"), or the cue is and the clause closes before the
+    mention ("X's army, which under the draft ..., remains Y")."""
+    if _RELATIVE.search(text, cue.end(), mention):
+        return True
+    opened = _RELATIVE.search(text, max(lo, cue.start() - 60), cue.start())
+    return opened is not None and _CLOSES.search(text, cue.end(), mention) is not None
 
 
 def read_sentence(
@@ -229,7 +254,8 @@ def removes(text: str, start: int, end: int, cues: Cues) -> bool:
 
 
 def read_following(text: str, spans: list[tuple[int, int]], cues: Cues) -> Status | None:
-    """Removal or absence stated by the sentences after a mention that refer back to it."""
+    """Removal, absence or dispute stated by the sentences after a mention that refer back to
+    it ("It is, in short, contested.")."""
     earlier = False
     for start, end in spans:
         if not _ANAPHOR.search(text, start, end):
@@ -239,7 +265,31 @@ def read_following(text: str, spans: list[tuple[int, int]], cues: Cues) -> Statu
             return "removed"
         if _any(cues.after["absent"], text, start, end):
             return "removed" if earlier else "absent"
+        if _stated(cues.after["disputed"], text, start, end):
+            return "disputed"
     return None
+
+
+def denies_removal(text: str, start: int, end: int, cues: Cues) -> bool:
+    """Whether text[start:end] denies that something was removed ("I would not say removed",
+    "it has not been dropped")."""
+    pattern = cues.before["removed"]
+    if pattern is None:
+        return False
+    return any(
+        _NEGATED.search(text, max(start, m.start() - 30), m.start())
+        for m in pattern.finditer(text, start, end)
+    )
+
+
+def _stated(pattern: re.Pattern[str] | None, text: str, start: int, end: int) -> bool:
+    """Whether ``pattern`` matches in text[start:end] without a negation just before it."""
+    if pattern is None:
+        return False
+    return any(
+        not _NEGATED.search(text, max(start, m.start() - 30), m.start())
+        for m in pattern.finditer(text, start, end)
+    )
 
 
 def _any(pattern: re.Pattern[str] | None, text: str, start: int, end: int) -> bool:

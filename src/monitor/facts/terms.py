@@ -20,6 +20,7 @@ from monitor.facts.spec import Status, TermsFactSpec, TermSpec
 from monitor.facts.status import (
     Cues,
     compiled,
+    denies_removal,
     read_following,
     read_sentence,
     removes,
@@ -87,6 +88,8 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
         # "Provisions were excluded from the final version ... the text contains no X": X's
         # absence is that removal.
         resolved = {t: ("removed" if s == "absent" else s, e) for t, (s, e) in resolved.items()}
+    for term in _contested_removals(text, spans, mentions, resolved, cues):
+        resolved[term] = ("disputed", True)
     return [_finding(text, spec.id, m, resolved[m.term.id][0]) for m in mentions]
 
 
@@ -99,6 +102,31 @@ def _removal_elsewhere(text: str, spans: list[Span], named: set[int], cues: Cues
         for i, span in enumerate(spans)
         if i not in named and i not in near
     )
+
+
+def _contested_removals(
+    text: str,
+    spans: list[Span],
+    mentions: list[_Mention],
+    resolved: dict[str, tuple[Status, bool]],
+    cues: Cues,
+) -> list[str]:
+    """Terms whose removal the article goes on to contest: a dispute stated after the removal
+    ("It is, in short, contested") or a denial of it ("I would not say removed")."""
+    specs = {m.term.id: m.term for m in mentions}
+    removed = [
+        t for t, (s, _) in resolved.items() if s == "removed" and "disputed" in specs[t].statuses
+    ]
+    if not removed:
+        return []
+    denied = any(denies_removal(text, span.start, span.end, cues) for span in spans)
+    out = []
+    for term in removed:
+        own = [m for m in mentions if m.term.id == term and m.explicit]
+        first = min((m.start for m in own if m.status == "removed"), default=len(text))
+        if denied or any(m.status == "disputed" and m.start > first for m in own):
+            out.append(term)
+    return out
 
 
 def _asks(text: str, sentence: Span) -> bool:
