@@ -140,6 +140,7 @@ _COMPARE = re.compile(
     r"\s+with|\bcompared\s+to|\bagainst|\bversus|\bvs\.?)\s+$",
     re.I,
 )
+_HOW_BIG = re.compile(r"\bhow\s+(?:big|large|many|much|strong|sizeable)\b", re.I)
 _TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
 _BINDER_REACH = 60  # the longest subject or cue phrase plus "of", "at", "numbers" ...
 _UNIT_NUMBER = r"\s+(?:\w+\s+){0,2}?(?:numbers?|numbered|totals?|totalled|totaled)\s+$"
@@ -252,6 +253,13 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         ante = _antecedent(doc, i, heads, want_unit=True)
         if ante is not None:
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="figure")
+        # "How big a force? ... the working figure was about 30,000": the question names it;
+        # "the figure rose to 800,000 in peacetime": a cue of the fact's says what it is.
+        q = doc.question_before(s)
+        if q is not None and _HOW_BIG.search(doc.sentence_text(q)):
+            return Head(True, question=q, span_start=span[0], span_end=span[1], how="figure")
+        if ph.cues is not None:
+            return Head(True, span_start=span[0], span_end=span[1], how="figure")
     q = _question(doc, ph, i, s)
     if q is not None:
         return Head(True, question=q, span_start=span[0], span_end=span[1], how="question")
