@@ -119,7 +119,11 @@ _OF_UNIT = re.compile(
 )
 _OPEN_QUOTE = re.compile(r"[\"“‘']+$")
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
-_PARTITIVE_OF_THE = re.compile(r"^\s+of\s+the\b", re.I)
+# "26 of the 35 members", "26 of what were by then 35 members": a part of a group.
+_OF_GROUP = re.compile(
+    r"\s+of\s+(?:the|what\s+(?:[\w,]+\s+){0,3}?(?:were|are|was|is|had\s+become))\s+", re.I
+)
+_PARTITIVE_OF_THE = re.compile(r"^\s+of\s+(?:the\b|what\s)", re.I)
 _PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)
 _FROM_GROUP = re.compile(r"^\W*(?:from|of|out\s+of)\s+(?:the\s+)?(?:\S+\s+)?$", re.I)
 _FIGURE = re.compile(
@@ -165,7 +169,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     prev_head = heads[prev] if prev is not None else None
     # "twenty-six of the 35-nation coalition's members": the 35 is inside the 26's phrase.
     inner = prev is not None and bool(
-        re.fullmatch(r"\s+of\s+the\s+", text[doc.amounts[prev].end : amount.start])
+        _OF_GROUP.fullmatch(text, doc.amounts[prev].end, amount.start)
     )
     word, noun_at, complement = _noun_after(after, ph)
     if amount.kind == "year" and word != "unit":
