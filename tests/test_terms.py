@@ -268,6 +268,23 @@ SCOPE_CASES = [
         "Kyiv wants a U.S. backstop for the force. London calls it essential. It remains disputed.",
         {"us_backstop": "disputed"},
     ),
+    # ... or, when the mention's own sentence says nothing of it, that it is still a proposal.
+    (
+        "The truce in Ukraine would be verified by a U.S.-led monitoring mission. The details are "
+        "still being negotiated.",
+        {"us_monitoring": "proposed"},
+    ),
+    (
+        "Leaders agreed on a U.S.-led monitoring mission for Ukraine. The details are still being "
+        "negotiated.",
+        {"us_monitoring": "present"},
+    ),
+    # A poll reports public opinion, not the terms.
+    (
+        "In a poll for a Kyiv daily, most respondents backed sending troops to Ukraine after a "
+        "ceasefire.",
+        {},
+    ),
 ]
 
 PRECEDENCE_CASES = [

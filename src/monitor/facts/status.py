@@ -105,7 +105,7 @@ DEFAULT_EARLIER = (
 # Pronouns and document parts a following sentence uses to refer back to a mention.
 _ANAPHOR = re.compile(
     r"\b(?:it|this|that|they|these|such)\b|\bthe (?:line|provision|clause|passage|sentence|"
-    r"language|wording|commitment|pledge|promise|point|paragraph|reference|idea)\b",
+    r"language|wording|commitment|pledge|promise|point|paragraph|reference|idea|details)\b",
     re.I,
 )
 _NEGATED = re.compile(rf"\b{_NEG}(?:\s+[\w'’-]+){{0,2}}\s*$", re.I)
@@ -253,9 +253,12 @@ def removes(text: str, start: int, end: int, cues: Cues) -> bool:
     )
 
 
-def read_following(text: str, spans: list[tuple[int, int]], cues: Cues) -> Status | None:
+def read_following(
+    text: str, spans: list[tuple[int, int]], cues: Cues, *, unstated: bool = False
+) -> Status | None:
     """Removal, absence or dispute stated by the sentences after a mention that refer back to
-    it ("It is, in short, contested.")."""
+    it ("It is, in short, contested."); for a mention whose own sentence states nothing
+    (``unstated``), also a proposal ("The details are still being negotiated.")."""
     earlier = False
     for start, end in spans:
         if not _ANAPHOR.search(text, start, end):
@@ -267,6 +270,8 @@ def read_following(text: str, spans: list[tuple[int, int]], cues: Cues) -> Statu
             return "removed" if earlier else "absent"
         if _stated(cues.after["disputed"], text, start, end):
             return "disputed"
+        if unstated and _stated(cues.after["proposed"], text, start, end):
+            return "proposed"
     return None
 
 

@@ -52,6 +52,11 @@ _WH = re.compile(
 )
 
 
+# An opinion poll reports what the public thinks, not the terms ("a poll found majorities
+# supported sending troops after a ceasefire").
+_POLL = re.compile(r"\b(?:polls?|polled|surveys?|surveyed|respondents)\b", re.I)
+
+
 @dataclass(frozen=True)
 class _Mention:
     term: TermSpec
@@ -156,7 +161,7 @@ def _locate(
             if m.end() <= m.start() or m.start() < last_end:
                 continue
             i = max(0, bisect_right(starts, m.start()) - 1)
-            if _asks(text, spans[i]):
+            if _asks(text, spans[i]) or _POLL.search(text, spans[i].start, spans[i].end):
                 continue
             if context is not None:
                 lo, hi = spans[max(i - 1, 0)].start, spans[min(i + 1, len(spans) - 1)].end
@@ -187,7 +192,9 @@ def _read(
     status = read_sentence(text, sentence.start, sentence.end, (start, end), cues)
     if status not in ("removed", "absent"):
         following = _following(text, i, spans, named)
-        later = read_following(text, following, cues) if following else None
+        later = (
+            read_following(text, following, cues, unstated=status is None) if following else None
+        )
         if later is not None:
             status = later
     explicit = status is not None
