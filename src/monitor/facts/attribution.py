@@ -144,6 +144,7 @@ _COMPARE = re.compile(
     r"\s+with|\bcompared\s+to|\bagainst|\bversus|\bvs\.?)\s+$",
     re.I,
 )
+_SET_AT = re.compile(r"\b(?:at|to|of)\s+$", re.I)
 _HOW_BIG = re.compile(r"\bhow\s+(?:big|large|many|much|strong|sizeable)\b", re.I)
 _TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
 _BINDER_REACH = 60  # the longest subject or cue phrase plus "of", "at", "numbers" ...
@@ -271,6 +272,10 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     if ante is not None and _counts(heads, ante):
         if _comparable(doc.amounts[ante].value, amount.value):
             return Head(True, antecedent=ante, span_start=span[0], span_end=span[1], how="ellipsis")
+    # "should be maintained at a peacetime level of 800,000": a level set for the thing, which
+    # a cue of the fact in the figure's clause must then name (checked by the caller).
+    if ph.cues is not None and _SET_AT.search(before[-20:]):
+        return Head(True, span_start=span[0], span_end=span[1], how="level")
     return None
 
 

@@ -72,6 +72,7 @@ _CALLED_FALSE = re.compile(
     r"(?:false|wrong|untrue|not\s+true|inaccurate|incorrect|fake|nonsense|made\s+up)\b",
     re.I,
 )
+_CLAIM_THAT = re.compile(r"\bclaim(?:s|ed|ing)?\s+that\b", re.I)
 _ANSWER_REACH = 3  # sentences: a question, the answerer's name and "No." may come between
 _COMPARED = re.compile(
     r"\b(?:up|down)\s+from\s+(?:\S+\s+){0,2}$|\bcompared\s+(?:with|to)\s+\S*\s*$", re.I
@@ -138,6 +139,8 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
         return Reading("corrected", confidence)
     if _DENIAL.search(sentence) or _NEGATED.search(lead[-40:]):
         return Reading("denied", confidence)
+    if _quoted_claim(text[max(span.start, start - _REACH) : start]):
+        return Reading("denied", confidence)
     if _RETRACT.search(doc.sentence_text(s + 1)[:_REACH]) or _called_false(doc, s, end):
         return Reading("denied", confidence)
     if _CORRECTED.search(lead):
@@ -145,6 +148,15 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
     if _EARLIER.search(lead) or (_FROM_TO.search(lead) and re.match(r"\s+to\s", text[end:])):
         return Reading("historical", confidence)
     return Reading("current", confidence)
+
+
+def _quoted_claim(lead: str) -> bool:
+    """Inside a quoted claim: posts "claim that 'NATO will send 100,000 soldiers'"."""
+    claim = _CLAIM_THAT.search(lead)
+    if claim is None:
+        return False
+    rest = lead[claim.end() :]
+    return rest.count('"') % 2 == 1 or rest.rfind("“") > rest.rfind("”")
 
 
 def _called_false(doc: Document, s: int, end: int) -> bool:
