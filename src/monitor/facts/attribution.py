@@ -144,6 +144,8 @@ _COMPARE = re.compile(
     r"\s+with|\bcompared\s+to|\bagainst|\bversus|\bvs\.?)\s+$",
     re.I,
 )
+# "Of the 26, only a few ...": a figure given before, named again.
+_DEFINITE = re.compile(r"\b(?:the|those|these)\s+$", re.I)
 _SET_AT = re.compile(r"\b(?:at|to|of)\s+$", re.I)
 _HOW_BIG = re.compile(r"\bhow\s+(?:big|large|many|much|strong|sizeable)\b", re.I)
 _TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
@@ -265,6 +267,10 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
             return Head(True, question=q, span_start=span[0], span_end=span[1], how="figure")
         if ph.cues is not None:
             return Head(True, span_start=span[0], span_end=span[1], how="figure")
+    if _DEFINITE.search(before[-12:]):
+        same = _same_value_before(doc, heads, i)
+        if same is not None:
+            return Head(True, antecedent=same, span_start=span[0], span_end=span[1], how="restated")
     q = _question(doc, ph, i, s)
     if q is not None:
         return Head(True, question=q, span_start=span[0], span_end=span[1], how="question")
@@ -276,6 +282,16 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     # a cue of the fact in the figure's clause must then name (checked by the caller).
     if ph.cues is not None and _SET_AT.search(before[-20:]):
         return Head(True, span_start=span[0], span_end=span[1], how="level")
+    return None
+
+
+def _same_value_before(doc: Document, heads: list[Head | None], i: int) -> int | None:
+    """The last earlier amount with the same value that counts the unit ("Of the 26, ...")."""
+    value = doc.amounts[i].value
+    for j in range(i - 1, -1, -1):
+        head = heads[j]
+        if doc.amounts[j].value == value and head is not None and head.unit:
+            return j
     return None
 
 
