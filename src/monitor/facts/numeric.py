@@ -25,6 +25,10 @@ _BELONGS = re.compile(
     r"\s+up|who|which|that|are|were|is|was|have|had|has)\b)",
     re.I,
 )
+_PRONOUN_SUBJECT = re.compile(r"\b(?:it|they)\s+(?:\w+\s+){1,2}$", re.I)
+_NO_OBJECT = re.compile(
+    r"\s*(?:$|[,;.]|(?:in|on|at|last|this|earlier|so\s+far|already|formally)\b)", re.I
+)
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
 # A country named as the source of a figure is not the one contributing it.
@@ -146,6 +150,8 @@ def _judge(
         j = earlier.antecedent
     if ph.exclusions is not None and any(ph.exclusions.search(text, a, b) for a, b in windows):
         return []
+    if ph.exclusions is not None and _excluded_actor(doc, ph, ph.exclusions, amount.start):
+        return []
     # An elliptic figure ("... while Kyiv countered with 250,000") borrows its antecedent's noun
     # and exclusions, not its cues: a cue must be said of the figure itself.
     said = [text[a:b] for a, b in (regions[:1] if head.how == "ellipsis" else regions)]
@@ -164,7 +170,9 @@ def _judge(
     if spec.subject_in_clause and ph.subjects is not None and not head.bound:
         question = doc.sentence_text(head.question) if head.question is not None else ""
         if not any(ph.subjects.search(t) for t in [*said, question]):
-            return []
+            # "26 countries pledged in September": what was pledged was said nearby.
+            if not _bare_cue(text, ph, region) or not _subject_near(doc, spec, ph, i, head):
+                return []
     elif not head.bound and not _subject_near(doc, spec, ph, i, head):
         # Explainers and interviews answer "How many countries are involved?" under a headline
         # naming the subject; elsewhere a subject only in the headline is too far away.
@@ -214,6 +222,33 @@ def _deferred(text: str, defer: re.Pattern[str], region: tuple[int, int], at: in
     """
     start, end = region
     return bool(defer.search(text, max(start, at - _DEFER_BEFORE), end))
+
+
+def _excluded_actor(doc: Document, ph: Phrases, exclusions: re.Pattern[str], at: int) -> bool:
+    """Whether the figure's "it" / "they" is an excluded actor named earlier in the sentence.
+
+    "Russia has shown no interest in a truce, and its offensive goes on, where it has committed
+    some 110,000 troops": the nearest actor before the pronoun is the excluded one.
+    """
+    sent = doc.sentences[doc.sentence_of(at)]
+    pronoun = _PRONOUN_SUBJECT.search(doc.text, max(sent.start, at - 40), at)
+    if pronoun is None:
+        return False
+    ends = [m.end() for m in exclusions.finditer(doc.text, sent.start, pronoun.start())]
+    if not ends:
+        return False
+    between = (ends[-1], pronoun.start())
+    if ph.subjects is not None and ph.subjects.search(doc.text, *between):
+        return False
+    return not any(p.search(doc.text, *between) for _, p in ph.names)
+
+
+def _bare_cue(text: str, ph: Phrases, region: tuple[int, int]) -> bool:
+    """Whether a cue in ``region`` stands without an object ("pledged in September")."""
+    if ph.cues is None:
+        return False
+    cue = ph.cues.search(text, *region)
+    return cue is not None and bool(_NO_OBJECT.match(text[cue.end() : region[1]]))
 
 
 def _not_the_cap(doc: Document, region: tuple[int, int], start: int, end: int, ph: Phrases) -> bool:
