@@ -2,9 +2,10 @@
 is only asked for. Story words never live here; a fact adds its own through ``cues:``.
 
 Cues are read in the sentence of a mention (outside the mention's own words, so "no job cuts" is
-not an absence of itself). Removal and absence are also read in the next sentences of the
-same paragraph when they refer back to it ("The line was cut from the final text."). An absence
-in a text whose earlier drafts had the term is a removal.
+not an absence of itself). Removal, absence and dispute are also read in the next sentences of
+the same paragraph when they refer back to it ("The line was cut from the final text."), and a
+proposal too when the mention's own sentence states nothing. An absence in a text whose earlier
+drafts had the term is a removal.
 """
 
 from __future__ import annotations
