@@ -121,7 +121,9 @@ _OPEN_QUOTE = re.compile(r"[\"“‘']+$")
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
 # "26 of the 35 members", "26 of what were by then 35 members": a part of a group.
 _OF_GROUP = re.compile(
-    r"\s+of\s+(?:the|what\s+(?:[\w,]+\s+){0,3}?(?:were|are|was|is|had\s+become))\s+", re.I
+    r"\s+of\s+(?:the|what\s+(?:[\w,]+\s+){0,3}?(?:were|are|was|is|had\s+become)"
+    r"(?:\s+(?:then|now|already|still|by\s+then))?)\s+",
+    re.I,
 )
 _PARTITIVE_OF_THE = re.compile(r"^\s+of\s+(?:the\b|what\s)", re.I)
 _PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)

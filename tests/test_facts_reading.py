@@ -1,0 +1,206 @@
+"""How the numeric finder reads figures in general English (regression table, feeds.yaml facts).
+
+Each row is a short text written for this table, the fact, and the (value, qualifier, mention)
+findings expected; one mechanism per row, named in its id.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.config import load_settings
+from monitor.facts import find_facts
+
+from .conftest import REPO
+
+SETTINGS = load_settings(REPO / "feeds.yaml")
+UK = "United Kingdom"
+
+Row = tuple[str, str, set[tuple[object, str | None, str]]]
+
+ROWS: dict[str, Row] = {
+    # A defer cue must be said of the figure, not of another verb in its clause.
+    "defer-cue-of-another-verb": (
+        "Ministers met to turn vague commitments into plans for the coalition of the willing, "
+        "after a call with leaders of about 28 countries. Ukraine welcomed it.",
+        "coalition.countries",
+        {(28, None, "current")},
+    ),
+    "defer-cue-of-the-figure": (
+        "For the coalition of the willing, 19 countries committed troops to the Ukraine force.",
+        "coalition.countries",
+        set(),
+    ),
+    "readiness-is-a-pledge": (
+        "Nineteen countries said they were ready to contribute to the reassurance force for "
+        "Ukraine.",
+        "coalition.pledged",
+        {(19, None, "current")},
+    ),
+    "readiness-is-not-membership": (
+        "Nineteen countries said they were ready to contribute to the reassurance force for "
+        "Ukraine.",
+        "coalition.countries",
+        set(),
+    ),
+    "committed-to-working-is-no-pledge": (
+        "Leaders of 12 countries said they were committed to working with Washington on security "
+        "guarantees for Ukraine.",
+        "coalition.pledged",
+        set(),
+    ),
+    "question-says-what-the-answer-counts": (
+        "How many countries have pledged troops for Ukraine?\nTwenty-eight. The coalition of the "
+        "willing has 40 members.",
+        "coalition.countries",
+        {(40, None, "current")},
+    ),
+    # Quotes around a figure, and nouns after "of its own".
+    "quoted-figure-after-its-noun": (
+        'Italian troops could number "a few hundred" in the reassurance force for Ukraine.',
+        "force.troops",
+        {((200, 999), "Italy", "current")},
+    ),
+    "quoted-figure-after-a-binder": (
+        'Officials put Britain\'s share of the Ukraine force at "a few thousand".',
+        "force.troops",
+        {((2000, 9999), UK, "current")},
+    ),
+    "of-its-own-soldiers": (
+        'Spain would send "several hundred" of its own soldiers to the force for Ukraine.',
+        "force.troops",
+        {((200, 999), "Spain", "current")},
+    ),
+    "in-the-thousands": (
+        "For Ukraine, the foreign contingent could number in the thousands.",
+        "force.troops",
+        {((1000, 99999), None, "current")},
+    ),
+    # Qualifiers: "each" after the figure, capitals as governments, capitals as places.
+    "each-after-the-figure": (
+        "Poland and Romania studied contributions to the Ukraine force of up to 3,000 troops each.",
+        "force.troops",
+        {((None, 3000), "Poland", "current"), ((None, 3000), "Romania", "current")},
+    ),
+    "capital-as-government": (
+        "Madrid would contribute around 800 personnel to the multinational force for Ukraine.",
+        "force.troops",
+        {(800, "Spain", "current")},
+    ),
+    "capital-as-place": (
+        "At a meeting in Madrid, leaders set the Ukraine force at 12,000 troops.",
+        "force.troops",
+        {(12000, None, "current")},
+    ),
+    "capital-naming-an-event": (
+        "The London summit on Ukraine agreed a force of 20,000 troops.",
+        "force.troops",
+        {(20000, None, "current")},
+    ),
+    # Where the subject may be named.
+    "subject-in-next-sentence-of-paragraph": (
+        "Leaders of 33 countries took part on Tuesday. The coalition of the willing agreed on a "
+        "headquarters for Ukraine.",
+        "coalition.countries",
+        {(33, None, "current")},
+    ),
+    "subject-in-next-paragraph-is-too-far": (
+        "Leaders of 33 countries took part on Tuesday.\n\nThe coalition of the willing agreed on "
+        "a headquarters for Ukraine.",
+        "coalition.countries",
+        set(),
+    ),
+    "pledge-without-object-takes-nearby-subject": (
+        "An earlier version said 25 countries had pledged to send troops to Ukraine. In fact, "
+        "24 countries pledged in May.",
+        "coalition.pledged",
+        {(25, None, "historical"), (24, None, "corrected")},
+    ),
+    # Exclusions: after the noun only what the figure belongs to; pronouns of excluded actors.
+    "exclusion-where-they-met": (
+        "Ministers from 29 countries met at NATO headquarters to plan the reassurance force for "
+        "Ukraine.",
+        "coalition.countries",
+        {(29, None, "current")},
+    ),
+    "exclusion-they-belong-to": (
+        "The 32 countries in NATO back the coalition of the willing for Ukraine.",
+        "coalition.countries",
+        set(),
+    ),
+    "pronoun-of-an-excluded-actor": (
+        "Russia rejected a truce in Ukraine, and its offensive goes on, where it has committed "
+        "some 90,000 troops.",
+        "force.troops",
+        set(),
+    ),
+    "pronoun-after-the-subject": (
+        "Russia objects to any Western presence, but the coalition says it could deploy 9,000 "
+        "troops in Ukraine.",
+        "force.troops",
+        {(9000, None, "current")},
+    ),
+    # How a figure is stated.
+    "called-false-in-the-answer": (
+        "QUESTION: A paper reported a Ukraine force of 60,000 troops. Can you confirm?\n"
+        "MINISTER: No. That figure is false.",
+        "force.troops",
+        {(60000, None, "denied")},
+    ),
+    "quoted-claim": (
+        'Viral posts claim that "NATO will send 90,000 soldiers to Ukraine" for the force.',
+        "force.troops",
+        {(90000, None, "denied")},
+    ),
+    "hypothetical-from-sentence-start": (
+        "Suppose, for argument's sake, that each of the 30 sent 2,000 soldiers to the Ukraine "
+        "force. That would give a force of 60,000.",
+        "force.troops",
+        set(),
+    ),
+    # Bare figures: under a how-big question, as a level with a cue, named again.
+    "figure-under-how-big-question": (
+        "How large would the Ukraine force be?\nPlans have changed. The working figure is 18,000.",
+        "force.troops",
+        {(18000, None, "current")},
+    ),
+    "level-with-a-cue": (
+        "Ukraine's army would be kept at a peacetime level of 750,000.",
+        "ukraine.army_cap",
+        {(750000, None, "current")},
+    ),
+    "level-without-a-cue": (
+        "Ukraine's army stands at a level of 750,000.",
+        "ukraine.army_cap",
+        set(),
+    ),
+    "part-of-what-were-then": (
+        "In May, 21 of what were then 33 members of the coalition of the willing pledged troops "
+        "for Ukraine.",
+        "coalition.pledged",
+        {(21, None, "current")},
+    ),
+    "whole-of-what-were-then": (
+        "In May, 21 of what were then 33 members of the coalition of the willing pledged troops "
+        "for Ukraine.",
+        "coalition.countries",
+        {(33, None, "current")},
+    ),
+    "figure-named-again": (
+        "Twenty-one governments pledged troops for the Ukraine force. Of the 21, only a few have "
+        "armies of any size.",
+        "coalition.countries",
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ROWS)
+def test_reading(case: str) -> None:
+    text, fact, expected = ROWS[case]
+    found = {
+        (f.value, f.qualifier, f.mention)
+        for f in find_facts(text, SETTINGS.facts)
+        if f.fact == fact and f.value is not None
+    }
+    assert found == expected
