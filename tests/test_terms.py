@@ -279,6 +279,11 @@ SCOPE_CASES = [
         "negotiated.",
         {"us_monitoring": "present"},
     ),
+    # ... but not a sentence about something else that merely contains "that".
+    (
+        "The coalition has a coordination cell in Kyiv. Officials said that more staff are needed.",
+        {"coordination_cell": "present"},
+    ),
     # A poll reports public opinion, not the terms.
     (
         "In a poll for a Kyiv daily, most respondents backed sending troops to Ukraine after a "

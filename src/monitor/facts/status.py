@@ -109,6 +109,7 @@ _ANAPHOR = re.compile(
     r"language|wording|commitment|pledge|promise|point|paragraph|reference|idea|details)\b",
     re.I,
 )
+_OPENS_ON = re.compile(r"[\"'“‘]?(?:it|this|that|they|these|such|the details)\b", re.I)
 _NEGATED = re.compile(rf"\b{_NEG}(?:\s+[\w'’-]+){{0,2}}\s*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # Where one clause of a sentence ends and another, about something else, begins.
@@ -269,6 +270,10 @@ def read_following(
             return "removed"
         if _any(cues.after["absent"], text, start, end):
             return "removed" if earlier else "absent"
+        # Asks and disputes are common words: only a sentence that opens on the mention speaks
+        # of it ("It is contested", not "Officials said that Moscow opposes ...").
+        if not _OPENS_ON.match(text, start, end):
+            continue
         if _stated(cues.after["disputed"], text, start, end):
             return "disputed"
         if unstated and _stated(cues.after["proposed"], text, start, end):
