@@ -304,7 +304,13 @@ PRECEDENCE_CASES = [
         'reported.\n\n"It was not removed," a Ukrainian official said.',
         {"us_backstop": "disputed"},
     ),
-    # ... but a dispute settled by a later removal is a removal.
+    # ... while a party not dropping something else denies no removal ...
+    (
+        "The U.S. backstop for the Ukraine force was removed from the final text. Moscow has not "
+        "dropped its demands on territory.",
+        {"us_backstop": "removed"},
+    ),
+    # ... and a dispute settled by a later removal is a removal.
     (
         "Officials in Washington say the backstop is contested. A U.S. pledge to defend the force "
         "if Russia attacks again was dropped from the final text on Ukraine.",

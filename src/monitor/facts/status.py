@@ -109,6 +109,8 @@ _ANAPHOR = re.compile(
     r"language|wording|commitment|pledge|promise|point|paragraph|reference|idea|details)\b",
     re.I,
 )
+# After a removal word: nothing it acts on, so it is said of the term ("it was not dropped from").
+_NO_OBJECT = re.compile(r"\s*(?:[.,;:!?\"”’)]|from\b|out of\b|at all\b|$)", re.I)
 _OPENS_ON = re.compile(r"[\"'“‘]?(?:it|this|that|they|these|such|the details)\b", re.I)
 _NEGATED = re.compile(rf"\b{_NEG}(?:\s+[\w'’-]+){{0,2}}\s*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -283,12 +285,13 @@ def read_following(
 
 def denies_removal(text: str, start: int, end: int, cues: Cues) -> bool:
     """Whether text[start:end] denies that something was removed ("I would not say removed",
-    "it has not been dropped")."""
+    "it has not been dropped"); "Moscow has not dropped its demands" denies nothing."""
     pattern = cues.before["removed"]
     if pattern is None:
         return False
     return any(
         _NEGATED.search(text, max(start, m.start() - 30), m.start())
+        and _NO_OBJECT.match(text, m.end(), end)
         for m in pattern.finditer(text, start, end)
     )
 
