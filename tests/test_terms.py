@@ -263,6 +263,10 @@ SCOPE_CASES = [
         "intelligence instead.",
         {"no_us_troops": "present"},
     ),
+    (  # ... but a removal of the term itself still is
+        "The U.S. backstop for the Ukraine force was in early drafts and has since vanished.",
+        {"us_backstop": "removed"},
+    ),
     # A later sentence that refers back can say the term is contested.
     (
         "Kyiv wants a U.S. backstop for the force. London calls it essential. It remains disputed.",

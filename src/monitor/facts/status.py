@@ -115,12 +115,10 @@ _OPENS_ON = re.compile(r"[\"'“‘]?(?:it|this|that|they|these|such|the details
 _NEGATED = re.compile(rf"\b{_NEG}(?:\s+[\w'’-]+){{0,2}}\s*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # Where one clause of a sentence ends and another, about something else, begins.
-# "and has offered ..." starts a second predicate of the sentence's subject, with its own object.
-_CLAUSE = re.compile(
-    r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b"
-    r"|,?\s+and\s+(?:has|have|had)\s+(?!(?:\w+\s+)?been\b)",
-    re.I,
-)
+_CLAUSE = re.compile(r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b", re.I)
+# "and has offered ..." starts a second predicate of the sentence's subject, with its own object:
+# its ask or agreement is not about the term ("X was in drafts and has since vanished" still is).
+_COORDINATED = re.compile(r",?\s+and\s+(?:has|have|had)\s+(?!(?:\w+\s+)?been\b)", re.I)
 # A relative clause describes the noun before it: a cue before that noun is not about a mention
 # inside the clause ("The plan omits the coalition, which would deploy after a ceasefire").
 _RELATIVE = re.compile(r",\s+(?:which|who|whose)\b", re.I)
@@ -197,6 +195,8 @@ def _about(
             continue
         gap = (m.end(), mention[0]) if m.end() <= mention[0] else (mention[1], m.start())
         if m.end() <= mention[0] and _relative(text, lo, m, mention[0]):
+            continue
+        if negatable and _COORDINATED.search(text, *gap):
             continue
         boundary = _CLAUSE.search(text, *gap)
         if boundary is not None and not (refer and _REFERS.match(text, boundary.end())):
