@@ -162,6 +162,10 @@ PHRASE_CASES = [
         {"after_ceasefire": "present"},
     ),
     (
+        "Allied troops would enter Ukraine once peace is reached, or in the aftermath of a truce.",
+        {"after_ceasefire": "present"},
+    ),
+    (
         "Paris says its soldiers will not enter Ukraine before a peace deal.",
         {"after_ceasefire": "present"},
     ),
