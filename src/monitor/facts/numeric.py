@@ -26,6 +26,7 @@ _BELONGS = re.compile(
     re.I,
 )
 _PRONOUN_SUBJECT = re.compile(r"\b(?:it|they)\s+(?:\w+\s+){1,2}$", re.I)
+_NEGATED_CUE = re.compile(r"\b(?:not|never|no|without|n['’]t)\s+(?:\w+\s+)?$", re.I)
 _NO_OBJECT = re.compile(
     r"\s*(?:$|[,;.]|(?:in|on|at|last|this|earlier|so\s+far|already|formally)\b)", re.I
 )
@@ -164,7 +165,7 @@ def _judge(
             return []
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
-        if not any(ph.cues.search(t) for t in [*said, question]):
+        if not any(_cued(ph.cues, t) for t in [*said, question]):
             return []
     confidence = 1.0
     if spec.subject_in_clause and ph.subjects is not None and not head.bound:
@@ -241,6 +242,14 @@ def _excluded_actor(doc: Document, ph: Phrases, exclusions: re.Pattern[str], at:
     if ph.subjects is not None and ph.subjects.search(doc.text, *between):
         return False
     return not any(p.search(doc.text, *between) for _, p in ph.names)
+
+
+def _cued(cues: re.Pattern[str], said: str) -> bool:
+    """Whether a cue is stated in ``said`` and not negated ("must not limit the army")."""
+    return any(
+        not _NEGATED_CUE.search(said, max(0, m.start() - 20), m.start())
+        for m in cues.finditer(said)
+    )
 
 
 def _bare_cue(text: str, ph: Phrases, region: tuple[int, int]) -> bool:
