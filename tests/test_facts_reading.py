@@ -169,6 +169,17 @@ ROWS: dict[str, Row] = {
         "ukraine.army_cap",
         {(750000, None, "current")},
     ),
+    "negated-cue": (
+        "Kyiv said Ukraine had about 870,000 troops and that no deal must limit its army.",
+        "ukraine.army_cap",
+        set(),
+    ),
+    "holder-own-size": (
+        "Spain, which has about 120,000 troops, said it would help the Ukraine force with "
+        "logistics.",
+        "force.troops",
+        set(),
+    ),
     "level-without-a-cue": (
         "Ukraine's army stands at a level of 750,000.",
         "ukraine.army_cap",
