@@ -26,7 +26,7 @@ _BELONGS = re.compile(
     re.I,
 )
 _PRONOUN_SUBJECT = re.compile(r"\b(?:it|they)\s+(?:\w+\s+){1,2}$", re.I)
-_NEGATED_CUE = re.compile(r"\b(?:not|never|no|without|n['’]t)\s+(?:\w+\s+)?$", re.I)
+_NEGATED_CUE = re.compile(r"\b(?:not|never|no|without|n['’]t)\s+(?:\w+\s+){0,2}$", re.I)
 _NO_OBJECT = re.compile(
     r"\s*(?:$|[,;.]|(?:in|on|at|last|this|earlier|so\s+far|already|formally)\b)", re.I
 )
