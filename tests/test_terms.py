@@ -287,7 +287,11 @@ SCOPE_CASES = [
         "negotiated.",
         {"us_monitoring": "present"},
     ),
-    # ... but not a sentence about something else that merely contains "that".
+    (  # a need is no proposal
+        "A coordination cell for Ukraine will sit in Paris. It will need 200 officers.",
+        {"coordination_cell": "present"},
+    ),
+    # ... nor a sentence about something else that merely contains "that".
     (
         "The coalition has a coordination cell in Kyiv. Officials said that more staff are needed.",
         {"coordination_cell": "present"},

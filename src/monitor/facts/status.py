@@ -26,6 +26,19 @@ _DOC = (
 _DOCUMENT = re.compile(rf"\b{_DOC}\b", re.I)
 _NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n['’]t)"
 
+# Proposal cues that say a thing is on the table, not that someone needs or wants something.
+_OFFERED = (
+    r"(?:propos\w*|draft|drafts|drafted|offers?|offered|offering|on offer|floated|mooted|"
+    r"tabled|put forward|suggested|counter-?propos\w*)"
+)
+_PENDING = (
+    r"(?:under discussion|being (?:negotiated|discussed|worked out)|still (?:being )?"
+    r"(?:negotiated|discussed|worked out)|to be (?:finali[sz]ed|agreed|worked out|"
+    r"spelled out)|(?:will|would) be (?:finali[sz]ed|spelled out|worked out|settled)|"
+    r"has yet to|have yet to|unanswered|discussed|would be put to|in return for|"
+    r"in exchange for)"
+)
+
 # Where a cue stands relative to the mention it is about: "before" ("the text contains no X",
 # "they proposed X"), "after" ("X was removed", "X is not in the final text"), or "either"
 # ("the X the union is seeking", "seeking X"). A cue after a mention must follow it closely.
@@ -74,19 +87,14 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
     },
     "proposed": {
         "either": (
-            r"(?:propos\w*|draft|drafts|drafted|offers?|offered|offering|on offer|floated|mooted|"
-            r"tabled|put forward|suggested|counter-?propos\w*)",
+            _OFFERED,
             r"(?:prepared|willing|ready) to (?:give|offer|provide|extend)",
             r"(?:seeks?|seeking|sought|asks? for|asked for|asking for|requests?|requested|"
             r"requesting|calls? for|called for|press(?:es|ed|ing)? for|push(?:es|ed|ing)? for|"
             r"lobb\w* for|urged?|urging|demand\w*|wants?|wanted|hopes?|hoped|hoping|counting on|"
             r"count on|insists? on|insisted on)",
             r"(?:needs?|needed|necessary|essential|indispensable|required|requires)",
-            r"(?:under discussion|being (?:negotiated|discussed|worked out)|still (?:being )?"
-            r"(?:negotiated|discussed|worked out)|to be (?:finali[sz]ed|agreed|worked out|"
-            r"spelled out)|(?:will|would) be (?:finali[sz]ed|spelled out|worked out|settled)|"
-            r"has yet to|have yet to|unanswered|discussed|would be put to|in return for|"
-            r"in exchange for)",
+            _PENDING,
         ),
     },
     "present": {
@@ -142,6 +150,7 @@ class Cues:
     before: dict[Status, re.Pattern[str] | None]
     after: dict[Status, re.Pattern[str] | None]
     earlier: re.Pattern[str]
+    pending: re.Pattern[str]  # on the table, not yet agreed (a later sentence's proposal)
 
 
 def _join(sources: list[str]) -> re.Pattern[str] | None:
@@ -163,8 +172,9 @@ def compiled(extra: StatusCues) -> Cues:
         before[status] = _join(_words(cues.get("before", ())) + either)
         after[status] = _join(_words(cues.get("after", ())) + either)
     earlier = _join(_words(DEFAULT_EARLIER))
-    assert earlier is not None
-    return Cues(before, after, earlier)
+    pending = _join(_words((_OFFERED, _PENDING)))
+    assert earlier is not None and pending is not None
+    return Cues(before, after, earlier, pending)
 
 
 def _about(
@@ -278,7 +288,7 @@ def read_following(
             continue
         if _stated(cues.after["disputed"], text, start, end):
             return "disputed"
-        if unstated and _stated(cues.after["proposed"], text, start, end):
+        if unstated and _stated(cues.pending, text, start, end):
             return "proposed"
     return None
 
