@@ -287,6 +287,10 @@ SCOPE_CASES = [
         "negotiated.",
         {"us_monitoring": "present"},
     ),
+    (  # a party rejecting something else is no dispute over the term
+        "Kyiv wants a U.S. backstop for the force. They reject any Russian veto over it.",
+        {"us_backstop": "proposed"},
+    ),
     (  # a need is no proposal
         "A coordination cell for Ukraine will sit in Paris. It will need 200 officers.",
         {"coordination_cell": "present"},

@@ -26,6 +26,12 @@ _DOC = (
 _DOCUMENT = re.compile(rf"\b{_DOC}\b", re.I)
 _NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n['’]t)"
 
+# Words that call the thing itself contested (not a party that rejects something).
+_CONTESTED = (
+    r"(?:contested|disputed|in dispute|controversial|contentious|divisive|sticking point|"
+    r"bone of contention|at odds|divided over|split over|disagree|disagrees|disagreed|"
+    r"disagreement over|remains? unresolved)"
+)
 # Proposal cues that say a thing is on the table, not that someone needs or wants something.
 _OFFERED = (
     r"(?:propos\w*|draft|drafts|drafted|offers?|offered|offering|on offer|floated|mooted|"
@@ -78,9 +84,7 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
     },
     "disputed": {
         "either": (
-            r"(?:contested|disputed|in dispute|controversial|contentious|divisive|sticking point|"
-            r"bone of contention|at odds|divided over|split over|disagree|disagrees|disagreed|"
-            r"disagreement over|remains? unresolved)",
+            _CONTESTED,
             r"(?:rejects|rejected|refuses to accept|refused to accept|will never accept|"
             r"objects to|objected to|opposes|opposed)",
         ),
@@ -151,6 +155,7 @@ class Cues:
     after: dict[Status, re.Pattern[str] | None]
     earlier: re.Pattern[str]
     pending: re.Pattern[str]  # on the table, not yet agreed (a later sentence's proposal)
+    contested: re.Pattern[str]  # called contested (a later sentence's dispute)
 
 
 def _join(sources: list[str]) -> re.Pattern[str] | None:
@@ -173,8 +178,9 @@ def compiled(extra: StatusCues) -> Cues:
         after[status] = _join(_words(cues.get("after", ())) + either)
     earlier = _join(_words(DEFAULT_EARLIER))
     pending = _join(_words((_OFFERED, _PENDING)))
-    assert earlier is not None and pending is not None
-    return Cues(before, after, earlier, pending)
+    contested = _join(_words((_CONTESTED,)))
+    assert earlier is not None and pending is not None and contested is not None
+    return Cues(before, after, earlier, pending, contested)
 
 
 def _about(
@@ -286,7 +292,7 @@ def read_following(
         # of it ("It is contested", not "Officials said that Moscow opposes ...").
         if not _OPENS_ON.match(text, start, end):
             continue
-        if _stated(cues.after["disputed"], text, start, end):
+        if _stated(cues.contested, text, start, end):
             return "disputed"
         if unstated and _stated(cues.pending, text, start, end):
             return "proposed"
