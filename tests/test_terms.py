@@ -320,7 +320,13 @@ PRECEDENCE_CASES = [
         'reported.\n\n"It was not removed," a Ukrainian official said.',
         {"us_backstop": "disputed"},
     ),
-    # ... while a party not dropping something else denies no removal ...
+    # ... but not a party rejecting the term after its removal ...
+    (
+        "A U.S. pledge to defend the force if Russia attacks again was dropped from the final text "
+        "on Ukraine. Moscow has long rejected any American backstop.",
+        {"us_backstop": "removed"},
+    ),
+    # ... and a party not dropping something else denies no removal ...
     (
         "The U.S. backstop for the Ukraine force was removed from the final text. Moscow has not "
         "dropped its demands on territory.",

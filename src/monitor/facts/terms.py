@@ -130,9 +130,20 @@ def _contested_removals(
     for term in removed:
         own = [m for m in mentions if m.term.id == term and m.explicit]
         first = min((m.start for m in own if m.status == "removed"), default=len(text))
-        if denied or any(m.status == "disputed" and m.start > first for m in own):
+        if denied or any(
+            m.status == "disputed" and m.start > first and _called_contested(text, spans, m, cues)
+            for m in own
+        ):
             out.append(term)
     return out
+
+
+def _called_contested(text: str, spans: list[Span], m: _Mention, cues: Cues) -> bool:
+    """Whether the mention's sentence, or one of the next, calls the term contested (a party
+    rejecting it after its removal does not reopen it)."""
+    i = bisect_right([s.start for s in spans], m.start) - 1
+    last = spans[min(i + _FOLLOWING, len(spans) - 1)].end
+    return cues.contested.search(text, m.sentence.start, last) is not None
 
 
 def _asks(text: str, sentence: Span) -> bool:
