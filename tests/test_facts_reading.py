@@ -180,6 +180,16 @@ ROWS: dict[str, Row] = {
         "force.troops",
         set(),
     ),
+    "another-facts-unit-is-no-subject": (
+        "Norway said it would contribute up to 300 troops to the reassurance force for Ukraine.",
+        "coalition.pledged",
+        set(),
+    ),
+    "share-put-at": (
+        "Britain's contribution to the Ukraine force has been put at between 4,000 and 8,000.",
+        "force.troops",
+        {((4000, 8000), UK, "current")},
+    ),
     "level-without-a-cue": (
         "Ukraine's army stands at a level of 750,000.",
         "ukraine.army_cap",

@@ -64,7 +64,10 @@ def _binder(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     heads = "|".join(phrase_regex(p) for p in phrases)
     return re.compile(
         rf"(?:{heads})[\"'”’]?s?\s+(?:now\s+)?(?:of|at|to|from|is|was|remains|numbers?|stands\s+at"
-        rf"|stood\s+at|(?:would|will|could|might|should)\s+be)\s+$",
+        rf"|stood\s+at|(?:would|will|could|might|should)\s+be"
+        # "Britain's contribution has been put at 5,000"
+        rf"|(?:(?:has|have|had)\s+been|is|was|are|were)\s+(?:put|set|estimated|pegged|fixed)\s+at)"
+        rf"\s+$",
         re.IGNORECASE,
     )
 
@@ -330,8 +333,12 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
         unit = ph.units.match(after, m.start(1))
         if unit:
             return "unit", unit.end(), complement
-        if n == 0 and any(_is_head(after, m.start(1), ph)):
-            return "bound", m.start(1), False
+        if n == 0:
+            subject, cue = _is_head(after, m.start(1), ph)
+            # "35 coalition members", "the 600,000 limit"; but in "200 troops" the subject
+            # word is the figure's own noun (another fact's unit), not ours.
+            if cue or (subject and ph.units.search(after, m.end(1), m.end(1) + 40)):
+                return "bound", m.start(1), False
         low = word.lower()
         if n == 0:
             first = "verb" if low in _FUNCTION or low.endswith("ed") else "noun"
