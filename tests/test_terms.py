@@ -255,6 +255,10 @@ SCOPE_CASES = [
         "once a truce holds.",
         {"after_ceasefire": "present"},
     ),
+    (  # ... but a clause that closes before the term leaves the cue in charge
+        "The draft, which was leaked on Monday, includes a U.S. backstop for the Ukraine force.",
+        {"us_backstop": "proposed"},
+    ),
     # Nor is a cue inside a relative clause about what follows the clause.
     (
         "Ukraine's army, which a draft plan would shrink, remains the main guarantee of its "

@@ -225,8 +225,9 @@ def _relative(text: str, lo: int, cue: re.Match[str], mention: int) -> bool:
     """Whether a relative clause stands between a cue and the mention after it: the mention
     is inside it ("..., which would deploy X"), or the cue is and the clause closes before the
     mention ("X's army, which under the draft ..., remains Y")."""
-    if _RELATIVE.search(text, cue.end(), mention):
-        return True
+    rel = _RELATIVE.search(text, cue.end(), mention)
+    if rel is not None and "," not in text[rel.end() : mention]:
+        return True  # no comma closes the clause before the mention ("The draft, which ..., has")
     opened = _RELATIVE.search(text, max(lo, cue.start() - 60), cue.start())
     return opened is not None and _CLOSES.search(text, cue.end(), mention) is not None
 
