@@ -74,11 +74,13 @@ async def run_service(
         )
         await stop.wait()
         log.info("stopping: waiting for the pass in flight", extra={"stage": "service"})
-        scheduler.shutdown(wait=False)
+        # Pause, not shut down, first: APScheduler's shutdown cancels the job in flight.
+        scheduler.pause()
         if inflight:
             _done, pending = await asyncio.wait(set(inflight), timeout=GRACE)
             for task in pending:
                 task.cancel()
+        scheduler.shutdown(wait=False)
         if api_task is not None:
             await api_task
     for sig in (signal.SIGTERM, signal.SIGINT):
