@@ -207,6 +207,12 @@ ROWS: dict[str, Row] = {
         "coalition.countries",
         {(33, None, "current")},
     ),
+    "only-the-first-figure-after-of-the-group": (
+        "Of the 30, 22 have committed to contribute, but fewer than eight are likely to send "
+        "troops to the Ukraine force.",
+        "coalition.pledged",
+        {(22, None, "current")},
+    ),
     "figure-named-again": (
         "Twenty-one governments pledged troops for the Ukraine force. Of the 21, only a few have "
         "armies of any size.",

@@ -130,7 +130,7 @@ _OF_GROUP = re.compile(
 )
 _PARTITIVE_OF_THE = re.compile(r"^\s+of\s+(?:the\b|what\s)", re.I)
 _PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)
-_FROM_GROUP = re.compile(r"^\W*(?:from|of|out\s+of)\s+(?:the\s+)?(?:\S+\s+)?$", re.I)
+_FROM_GROUP = re.compile(r"^\W*(?:from|of|out\s+of)\s+(?:the\s+)?(?:[A-Za-z]+\s+)?$", re.I)
 _FIGURE = re.compile(
     r"\b(?:figure|number|total|tally|estimate|headcount|count|requirement|size)\b[^.;!?\d]{0,60}?"
     r"\b(?:is|was|at|remains|remained|has\s+been|had\s+been|stands\s+at|stood\s+at|of|to|be)"
