@@ -208,8 +208,8 @@ ROWS: dict[str, Row] = {
         {(33, None, "current")},
     ),
     "only-the-first-figure-after-of-the-group": (
-        "Of the 30, 22 have committed to contribute, but fewer than eight are likely to send "
-        "troops to the Ukraine force.",
+        "The coalition for Ukraine has 30 members. Of the 30, 22 have committed to contribute "
+        "to the force, but fewer than eight are likely to send troops.",
         "coalition.pledged",
         {(22, None, "current")},
     ),
