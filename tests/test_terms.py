@@ -363,6 +363,7 @@ NOT_A_TERM = [
     "Will there be a coordination cell in Kyiv?",
     "The U.N. monitoring mission in Ukraine recorded 14,000 civilian deaths.",
     "Kyiv's coordination headquarters for prisoners of war said 1,000 soldiers came home.",
+    "A Russian missile struck a military headquarters in Kyiv, killing two Ukrainian soldiers.",
     "The grain corridor's joint coordination centre in Istanbul cleared 30 ships for Ukraine.",
 ]
 
