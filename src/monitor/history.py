@@ -82,6 +82,8 @@ def record_observations(
     from monitor.alerts.outbox import enqueue
 
     assert article.id is not None
+    if not observations:  # most pages state no tracked fact: skip the text's fingerprint
+        return []
     cfg = settings.history
     support = Support(
         outlet=article.outlet,
