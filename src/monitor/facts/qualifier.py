@@ -1,0 +1,90 @@
+"""Which country (or other key) a figure belongs to: the qualifier of a per-country figure.
+
+The name nearest before the figure in its sentence, or the adjective on its noun ("French
+troops"); a name given as the source of the figure ("according to Polish officials", "French
+television reported") or as a place ("in Paris", "the London summit") is not it. Names come from
+the fact definition (:class:`~monitor.facts.attribution.Phrases`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.facts.attribution import Head, Phrases
+from monitor.facts.document import Document
+
+_WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
+# A country named as the source of a figure is not the one contributing it.
+_SOURCE_AFTER = re.compile(
+    r"^(?:\s*(?:,|and)\s*[A-Z][\w.]*)*['’]?s?\s+(?:\w+\s+)?(?:officials?|ministers?|ministry"
+    r"|government|sources?|diplomats?|president|presidency|prime\s+minister|media|press"
+    r"|newspapers?|army|armed\s+forces|military|intelligence|spokes\w+|leaders?|officers?"
+    r"|television|tv|radio|broadcasters?|outlets?|daily|agency)\b",
+    re.I,
+)
+_EACH = re.compile(r"\beach\b", re.I)
+_EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
+_SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
+# "the Paris summit", "the London Declaration": a place naming an event, not a government.
+_EVENT_AFTER = re.compile(
+    r"^\s+(?:summit|meeting|talks|conference|declaration|format|process|agreement|accord"
+    r"|communiqu\w+|statement|plan|framework)\b",
+    re.I,
+)
+
+
+def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> list[str | None]:
+    """The country (or other key) a figure belongs to; None for a total.
+
+    "Britain and France will each send 5,000 troops" gives the figure to both.
+    """
+    text, amount = doc.text, doc.amounts[i]
+    sent = doc.sentences[doc.sentence_of(amount.start)]
+    start = sent.start
+    for j in range(i - 1, -1, -1):
+        if doc.amounts[j].end <= sent.start:
+            break
+        if heads[j] is not None:
+            start = doc.amounts[j].end
+            break
+    head = heads[i]
+    end = max(amount.end, head.span_end if head is not None else amount.end)
+    lead = text[start : amount.start]
+    if _WHOLE.search(lead[-60:]):
+        return [None]
+    names = _names(doc, ph, start, end)
+    if not names:
+        return [None]
+    # "Britain and France will each send 5,000": both; "Britain and France propose 30,000": joint.
+    joint = [names[-1]]
+    for pos, name in reversed(names[:-1]):
+        between = text[pos : joint[-1][0]]
+        if not re.fullmatch(r"\S+(?:\s+\S+)?\s*(?:,|and|&|,\s*and)\s*", between):
+            break
+        joint.append((pos, name))
+    distinct: list[str | None] = list(dict.fromkeys(name for _, name in reversed(joint)))
+    if len(distinct) > 1:
+        each = _EACH.search(lead) or _EACH_AFTER.match(text, end, sent.end)
+        return distinct if each else [None]
+    return [names[-1][1]]
+
+
+def name_in(doc: Document, ph: Phrases, start: int, end: int) -> str | None:
+    names = _names(doc, ph, start, end)
+    return names[-1][1] if names else None
+
+
+def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, str]]:
+    """The names of ``ph`` in ``text[start:end]``, in order, leaving out sources of a figure."""
+    text = doc.text
+    sent_start = doc.sentences[doc.sentence_of(start)].start
+    found: list[tuple[int, str]] = []
+    for name, pattern in ph.names:
+        for m in pattern.finditer(text, start, end):
+            follows = text[m.end() : m.end() + 60]
+            if _SOURCE_AFTER.match(follows) or _EVENT_AFTER.match(follows):
+                continue
+            if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
+                continue
+            found.append((m.start(), name))
+    return sorted(found)
