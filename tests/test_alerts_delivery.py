@@ -26,12 +26,12 @@ from monitor.alerts.webhook import schema, verify_signature
 from monitor.cli import main
 from monitor.config import Settings, parse_settings
 from monitor.history import record_observations
-from monitor.models import Alert, AlertAttempt, Article, ArticleVersion, Change, Observation
+from monitor.models import Alert, AlertAttempt, Change
 
 from .conftest import REPO
+from .factories import T0, Said, add_report, store_report, words
 from .receivers import Reply, SMTPReceiver, WebhookReceiver, self_signed_cert
 
-T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 SECRET = "hook-secret-0123456789abcdef"
 FACTS = """
 facts:
@@ -67,53 +67,19 @@ def report(
     sentence: str | None = None,
 ) -> list[Change]:
     """Store article ``n`` from ``outlet`` saying ``value`` and record the decision on it."""
-    now = now or published + timedelta(minutes=5)
-    with Session(engine) as s:
-        article = Article(
-            url=f"https://{outlet}.example/news/{n}",
-            title=f"Report {n} from {outlet}",
-            outlet=outlet,
-            published_at=published,
-            first_seen_at=now,
-        )
-        s.add(article)
-        s.flush()
-        assert article.id is not None
-        text = f"Article {n}: " + " ".join(f"w{n}x{i}" for i in range(40))
-        version = ArticleVersion(
-            article_id=article.id, number=1, content_hash=f"{n:064d}", text=text, fetched_at=now
-        )
-        s.add(version)
-        s.flush()
-        assert version.id is not None
-        stated = [(value, "current")] + ([(earlier, "historical")] if earlier else [])
-        observations = [
-            Observation(
-                version_id=version.id,
-                fact=fact,
-                value_json=json.dumps(v),
-                mention=mention,
-                text=f"{v} countries",
-                sentence=sentence or f"Officials said {v} countries took part.",
-                start=0,
-                end=10,
-                created_at=now,
-            )
-            for v, mention in stated
-        ]
-        s.add_all(observations)
-        s.flush()
-        changes = record_observations(
-            s,
-            article=article,
-            version=version,
-            observations=observations,
-            settings=settings,
-            now=now,
-        )
-        rows = [Change(**c.model_dump()) for c in changes]
-        s.commit()
-        return rows
+    stated = [(value, "current")] + ([(earlier, "historical")] if earlier else [])
+    return store_report(
+        engine,
+        n,
+        outlet,
+        [Said(v, mention, sentence=sentence) for v, mention in stated],
+        published=published,
+        now=now or published + timedelta(minutes=5),
+        settings=settings,
+        text=f"Article {n}: {words(n)}",
+        title=f"Report {n} from {outlet}",
+        fact=fact,
+    ).changes
 
 
 def dispatch(engine: Engine, settings: Settings, now: datetime) -> int:
@@ -450,34 +416,16 @@ def test_alerts_roll_back_with_their_change(engine: Engine) -> None:
     with WebhookReceiver() as hook:
         settings = settings_for(hook_yaml(hook.url()))
         with Session(engine) as s:
-            article = Article(
-                url="https://a.example/1", outlet="a", published_at=T0, first_seen_at=T0
+            article, version, observations = add_report(
+                s, 1, "a", [Said(31)], published=T0, now=T0, text="Officials said 31 countries."
             )
-            s.add(article)
-            s.flush()
-            version = ArticleVersion(
-                article_id=article.id or 0,
-                number=1,
-                content_hash="x" * 64,
-                text="Officials said 31 countries.",
-                fetched_at=T0,
-            )
-            s.add(version)
-            s.flush()
-            obs = Observation(
-                version_id=version.id or 0,
-                fact="coalition.countries",
-                value_json="31",
-                text="31 countries",
-                sentence="31 countries.",
-                start=0,
-                end=1,
-                created_at=T0,
-            )
-            s.add(obs)
-            s.flush()
             changes = record_observations(
-                s, article=article, version=version, observations=[obs], settings=settings, now=T0
+                s,
+                article=article,
+                version=version,
+                observations=observations,
+                settings=settings,
+                now=T0,
             )
             assert len(changes) == 1
             assert len(s.exec(select(Alert)).all()) == 1

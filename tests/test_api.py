@@ -31,7 +31,7 @@ from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.models import Alert, Change
 
-from .test_query import Story, build_history
+from .factories import Story, beta_evidence, build_history
 
 TOKEN = "t0ken-for-tests-1"
 OTHER = "second-token-2"
@@ -140,16 +140,7 @@ def test_facts_and_history_json(api: httpx.Client, story: Story) -> None:
         "confirmed",
         2,
     )
-    assert coalition["evidence"][0] == {
-        "article": story.articles[2],
-        "article_version": 1,
-        "outlet": "beta",
-        "url": "https://beta.example/news/2",
-        "title": "Report 2",
-        "published": "2025-09-11T08:00:00+00:00",
-        "sentence": "beta said the figure is 35 (article 2).",
-        "quote": "35 quoted by beta",
-    }
+    assert coalition["evidence"][0] == beta_evidence(story)
     assert (troops["qualifier"], troops["value"]) == ("France", [25000, 30000])
     assert [d["value"] for d in troops["disputed_by"]] == [[15000, 20000]]
     assert get(api, "/facts", limit=1, offset=1)["items"][0]["fact"] == "force.troops"

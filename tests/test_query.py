@@ -10,8 +10,7 @@ import pty
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,108 +18,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from monitor.cli import main
-from monitor.config import Settings
-from monitor.history import record_observations
-from monitor.models import Article, ArticleVersion, Observation
 from monitor.query import parse_time
 
-T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
-SETTINGS = Settings()
-FRANCE: dict[str, Any] = {"fact": "force.troops", "qualifier": "France"}
-
-
-def day(d: float, minutes: int = 0) -> datetime:
-    return T0 + timedelta(days=d, minutes=minutes)
-
-
-@dataclass
-class Story:
-    """The history built by :func:`build_history` (article ids by number)."""
-
-    articles: dict[int, int]
-
-
-def _report(
-    engine: Engine,
-    n: int,
-    outlet: str,
-    d: float,
-    value: Any,
-    *,
-    fact: str = "coalition.countries",
-    qualifier: str | None = None,
-    term: str | None = None,
-    earlier: Any = None,
-) -> int:
-    """Article ``n`` by ``outlet`` published on day ``d``, read 5 minutes later."""
-    published, now = day(d), day(d, 5)
-    words = " ".join(f"w{n}x{i}" for i in range(40))
-    with Session(engine) as s:
-        article = Article(
-            url=f"https://{outlet}.example/news/{n}",
-            title=f"Report {n}",
-            outlet=outlet,
-            published_at=published,
-            first_seen_at=now,
-        )
-        s.add(article)
-        s.flush()
-        assert article.id is not None
-        version = ArticleVersion(
-            article_id=article.id,
-            number=1,
-            content_hash=f"{n:064d}",
-            text=f"{outlet} report {n}. {words}",
-            fetched_at=now,
-        )
-        s.add(version)
-        s.flush()
-        assert version.id is not None
-        stated = [(value, "current")] + ([(earlier, "historical")] if earlier is not None else [])
-        observations = [
-            Observation(
-                version_id=version.id,
-                fact=fact,
-                qualifier=qualifier,
-                term=term,
-                status=v if term else None,
-                value_json=None if term else json.dumps(v),
-                mention=mention,
-                text=f"{v} quoted by {outlet}",
-                sentence=f"{outlet} said the figure is {v} (article {n}).",
-                start=0,
-                end=10,
-                created_at=now,
-            )
-            for v, mention in stated
-        ]
-        s.add_all(observations)
-        s.flush()
-        record_observations(
-            s,
-            article=article,
-            version=version,
-            observations=observations,
-            settings=SETTINGS,
-            now=now,
-        )
-        s.commit()
-        return article.id
-
-
-def build_history(engine: Engine) -> Story:
-    """A first value, a change, a confirmation, and a conflict on a qualified fact."""
-    ids = {
-        1: _report(engine, 1, "alpha", 0, 31),
-        2: _report(engine, 2, "beta", 10, 35, earlier=31),
-        3: _report(engine, 3, "gamma", 11, 35),
-        4: _report(engine, 4, "alpha", 20, [25000, 30000], **FRANCE),
-        5: _report(engine, 5, "beta", 20.2, [15000, 20000], **FRANCE),
-    }
-    return Story(articles=ids)
+from .factories import (
+    FRANCE,
+    Story,
+    beta_evidence,
+    build_history,
+    day,
+    story_report,
+)
 
 
 @pytest.fixture
@@ -161,17 +70,7 @@ def test_facts_show_current_values_status_sources_and_disputes(
         ("beta", story.articles[2]),
         ("gamma", story.articles[3]),
     ]
-    beta = coalition["evidence"][0]
-    assert beta == {
-        "article": story.articles[2],
-        "article_version": 1,
-        "outlet": "beta",
-        "url": "https://beta.example/news/2",
-        "title": "Report 2",
-        "published": "2025-09-11T08:00:00+00:00",
-        "sentence": "beta said the figure is 35 (article 2).",
-        "quote": "35 quoted by beta",
-    }
+    assert coalition["evidence"][0] == beta_evidence(story)
     assert coalition["disputed_by"] == []
     assert [d["value"] for d in troops["disputed_by"]] == [[15000, 20000]]
     assert troops["disputed_by"][0]["evidence"][0]["outlet"] == "beta"
@@ -290,7 +189,7 @@ def test_csv_has_one_line_per_evidence(story: Story, capsys: pytest.CaptureFixtu
 def test_a_rejected_claim_was_disputed_before_the_resolution(
     story: Story, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _report(engine, 6, "gamma", 25, [25000, 30000], **FRANCE)
+    story_report(engine, 6, "gamma", 25, [25000, 30000], **FRANCE)
     now = run_json(capsys, "history", "force.troops")
     assert [(r["value"], r["state"], r["superseded_at"]) for r in now] == [
         ([25000, 30000], "current", None),
@@ -310,7 +209,7 @@ def test_a_rejected_claim_was_disputed_before_the_resolution(
 def test_term_keys_print_as_written(
     story: Story, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _report(engine, 6, "alpha", 3, "proposed", fact="guarantee.terms", term="us_backstop")
+    story_report(engine, 6, "alpha", 3, "proposed", fact="guarantee.terms", term="us_backstop")
     table = run(capsys, "facts")
     assert "guarantee.terms [us_backstop]" in table and "proposed" in table
     rows = run_json(capsys, "history", "guarantee.terms", "--qualifier", "us_backstop")
