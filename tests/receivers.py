@@ -8,25 +8,20 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import ssl
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .servers import QuietHandler, ThreadedServer, free_port
 
 
 class _Inbox:
@@ -139,19 +134,17 @@ class Delivery:
     status: int
 
 
-class WebhookReceiver:
+class WebhookReceiver(ThreadedServer):
     """``with WebhookReceiver() as hook: hook.script += [Reply(500)]; hook.url('/x')``."""
 
     def __init__(self) -> None:
         self.script: list[Reply] = []
         self.requests: list[Delivery] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__(_handler(self))
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
+        return super().url(path)
 
     def next_reply(self) -> Reply:
         with self._lock:
@@ -166,18 +159,9 @@ class WebhookReceiver:
         with self._lock:
             return [r for r in self.requests if 200 <= r.status < 300]
 
-    def __enter__(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
 
 def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             arrived = time.monotonic()
@@ -194,8 +178,5 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
             except OSError:
                 pass  # the client gave up (timeout test)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
     return Handler

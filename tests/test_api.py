@@ -32,6 +32,7 @@ from monitor.errors import ConfigError
 from monitor.models import Alert, Change
 
 from .factories import Story, beta_evidence, build_history
+from .servers import free_port
 
 TOKEN = "t0ken-for-tests-1"
 OTHER = "second-token-2"
@@ -294,12 +295,6 @@ def test_health_says_when_the_database_is_down(tmp_path: Path) -> None:
     assert response.json()["database"] == "unreachable"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_monitor_serve_command(
     engine: Engine,
     story: Story,
@@ -312,7 +307,7 @@ def test_monitor_serve_command(
     config.write_text("api:\n  tokens: ['${MONITOR_API_TOKEN}']\n", encoding="utf-8")
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     env = {**os.environ, "MONITOR_API_TOKEN": TOKEN}
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
