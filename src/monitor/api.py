@@ -19,7 +19,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -47,36 +47,32 @@ Since = Annotated[str | None, Query(description="ISO date/time, e.g. 2025-09-04 
 _BEARER = HTTPBearer(auto_error=False, description="one of api.tokens")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
 AsOf = Annotated[str | None, Query(description="what the monitor believed at this ISO date/time")]
+T = TypeVar("T")
 
 
-class FactsPage(BaseModel):
+class Page(BaseModel, Generic[T]):
+    """``limit`` items from ``offset`` on, of ``total``."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+# Named subclasses, so the OpenAPI schema keeps one named, described model per response.
+class FactsPage(Page[query.FactJSON]):
     """A page of current facts."""
 
-    items: list[query.FactJSON]
-    total: int
-    limit: int
-    offset: int
 
-
-class HistoryPage(BaseModel):
+class HistoryPage(Page[query.VersionJSON]):
     """A page of one fact's versions."""
 
-    items: list[query.VersionJSON]
-    total: int
-    limit: int
-    offset: int
 
-
-class ChangesPage(BaseModel):
+class ChangesPage(Page[query.ChangeJSON]):
     """A page of recorded changes, newest first."""
 
-    items: list[query.ChangeJSON]
-    total: int
-    limit: int
-    offset: int
 
-
-class ArticleVersions(BaseModel):
+class ArticleVersions(Page[query.ArticleVersionJSON]):
     """An article and its stored versions."""
 
     article: int
@@ -84,19 +80,10 @@ class ArticleVersions(BaseModel):
     title: str | None
     outlet: str | None
     published: str | None
-    items: list[query.ArticleVersionJSON]
-    total: int
-    limit: int
-    offset: int
 
 
-class AlertsPage(BaseModel):
+class AlertsPage(Page[query.AlertJSON]):
     """A page of the alert outbox, newest first."""
-
-    items: list[query.AlertJSON]
-    total: int
-    limit: int
-    offset: int
 
 
 class Health(BaseModel):
