@@ -71,6 +71,11 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((200, 999), "Spain", "current")},
     ),
+    "of-modified-unit": (
+        "Macron said thousands of French troops could join the force in Ukraine.",
+        "force.troops",
+        {((1000, 99999), "France", "current")},
+    ),
     "in-the-thousands": (
         "For Ukraine, the foreign contingent could number in the thousands.",
         "force.troops",

@@ -120,6 +120,7 @@ _OF_UNIT = re.compile(
     r"(?!(?:the|them|those|these|which|whom|its|their)\b)",
     re.I,
 )
+_OF_MODIFIERS = re.compile(r"(?:(?:[A-Z][\w'’-]*|\w+(?:an|ish|ese|ed|al))\s+){1,2}")
 _OPEN_QUOTE = re.compile(r"[\"“‘']+$")
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
 # "26 of the 35 members", "26 of what were by then 35 members": a part of a group.
@@ -320,10 +321,12 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
                 return "bound", at, False
         return "other", 0, False
     of = _OF_UNIT.match(after)
-    if of is not None:  # "dozens of countries", "thousands of troops"
-        unit = ph.units.match(after, of.end())
-        if unit is not None:
-            return "unit", unit.end(), False
+    if of is not None:  # "dozens of countries", "thousands of (French) troops"
+        mods = _OF_MODIFIERS.match(after, of.end())
+        for pos in (of.end(), mods.end()) if mods else (of.end(),):
+            unit = ph.units.match(after, pos)
+            if unit is not None:
+                return "unit", unit.end(), False
     complement = False
     first: str | None = None
     for n, m in enumerate(_TOKEN.finditer(after)):
