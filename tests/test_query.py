@@ -20,15 +20,19 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from monitor.cli import main
+from monitor.config import Settings
 from monitor.query import parse_time
 
 from .factories import (
     FRANCE,
+    Said,
     Story,
     beta_evidence,
     build_history,
     day,
+    store_report,
     story_report,
+    words,
 )
 
 
@@ -217,6 +221,25 @@ def test_term_keys_print_as_written(
         ("us_backstop", "proposed", "current")
     ]
     assert "[us_backstop]" in run(capsys, "changes", "--fact", "guarantee.*")
+
+
+def test_article_tables_print_bracketed_titles_as_written(
+    story: Story, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # rich would read "[us_backstop]" and "[bold]" as markup and drop them from the cell.
+    title = "[us_backstop] [bold]talks"
+    store_report(
+        engine,
+        6,
+        "delta",
+        [Said(31)],
+        published=day(30),
+        now=day(30, 5),
+        settings=Settings(),
+        text=f"delta report 6. {words(6)}",
+        title=title,
+    )
+    assert title in run(capsys, "articles")
 
 
 DATE_HINT = "is not a date or time; write e.g. 2025-09-04 or 2025-09-04T12:00Z"

@@ -7,14 +7,18 @@ import asyncio
 import contextlib
 import difflib
 import json
+import os
 import sys
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.config import parse_duration
 from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -155,19 +159,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table(columns: list[str], rows: list[list[Any]]) -> None:
+def print_table(
+    columns: list[str],
+    rows: list[list[Any]],
+    *,
+    width: int | None = None,
+    shape: Callable[[Table], None] | None = None,
+) -> None:
+    """A table on stdout, every cell plain text (never rich markup: keys like
+    ``guarantee.terms [us_backstop]`` print as they are); ``shape`` may set the columns up.
+
+    On a terminal, a table taller than the screen goes through the pager ($PAGER); piped, it
+    never pages and is laid out ``width`` columns wide (None: $COLUMNS or 80).
+    """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(*columns, box=None, pad_edge=False)
+    if shape is not None:
+        shape(table)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console = Console()
-    if console.is_terminal and len(rows) > console.height:
-        with console.pager():
+    if not console.is_terminal:
+        Console(width=width, soft_wrap=False).print(table)
+        return
+    with console.capture() as capture:
+        console.print(table)
+    text = capture.get()
+    if text.count("\n") > console.height:
+        # Bold headers only when the pager shows colours (less -R); otherwise plain text.
+        with console.pager(styles="R" in os.environ.get("LESS", "").upper()):
             console.print(table)
     else:
-        console.print(table)
+        sys.stdout.write(text)
+
+
+def print_json(records: list[dict[str, Any]]) -> None:
+    """``records`` as indented JSON on stdout."""
+    json.dump(records, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -199,12 +231,11 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
             for f in feeds
         ]
         if args.format == "json":
-            json.dump(records, sys.stdout, indent=2)
-            sys.stdout.write("\n")
+            print_json(records)
         elif not records:
             sys.stdout.write("no feeds polled yet; run `monitor poll --once`\n")
         else:
-            _table(
+            print_table(
                 ["feed", "last check", "next check", "status", "errors", "entries", "last error"],
                 [
                     [
@@ -257,10 +288,9 @@ def _cmd_articles(args: argparse.Namespace) -> int:
             for a in rows
         ]
         if args.format == "json":
-            json.dump(records, sys.stdout, indent=2)
-            sys.stdout.write("\n")
+            print_json(records)
         else:
-            _table(
+            print_table(
                 ["id", "published", "outlet", "versions", "title"],
                 [
                     [
@@ -324,7 +354,7 @@ def _cmd_article(args: argparse.Namespace) -> int:
                 f"next check {_iso(article.next_check_at)}\n"
             )
             if args.versions or versions:
-                _table(
+                print_table(
                     ["version", "fetched", "chars", "hash", "title"],
                     [
                         [v.number, _iso(v.fetched_at), len(v.text), v.content_hash[:12], v.title]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from monitor.commands import print_table
 from monitor.query import (
     ChangeJSON,
     EvidenceJSON,
@@ -242,26 +242,5 @@ def _evidence_cell(evidence: Sequence[EvidenceJSON]) -> str:
 
 
 def _table(columns: list[str], rows: list[list[Any]]) -> None:
-    """A table on stdout; through the pager ($PAGER) only when stdout is a terminal."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(*columns, box=None, pad_edge=False)
-    for row in rows:
-        # Text, not markup: keys like "guarantee.terms [us_backstop]" must print as they are.
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
-    console = Console()
-    if not console.is_terminal:
-        # Piped: never page, and do not wrap to a made-up 80 columns.
-        Console(width=240, soft_wrap=False).print(table)
-        return
-    with console.capture() as capture:
-        console.print(table)
-    text = capture.get()
-    if text.count("\n") > console.height:
-        # Bold headers only when the pager shows colours (less -R); otherwise plain text.
-        with console.pager(styles="R" in os.environ.get("LESS", "").upper()):
-            console.print(table)
-    else:
-        sys.stdout.write(text)
+    # Piped: do not wrap to a made-up 80 columns.
+    print_table(columns, rows, width=240)

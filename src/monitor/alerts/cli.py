@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.outbox import STATES
+from monitor.commands import _iso, print_json, print_table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -87,7 +90,6 @@ def _list(app: Any, args: argparse.Namespace) -> None:
     import sqlalchemy as sa
     from sqlmodel import Session, col, select
 
-    from monitor.commands import _iso
     from monitor.models import Alert, AlertAttempt, Change
 
     tries = (
@@ -127,14 +129,13 @@ def _list(app: Any, args: argparse.Namespace) -> None:
         for a, c, n in rows
     ]
     if args.format == "json":
-        json.dump(records, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_json(records)
         return
     if not records:
         which = f" in state {args.state!r}" if args.state else ""
         sys.stdout.write(f"no alerts{which}\n")
         return
-    _print_table(
+    print_table(
         ["id", "state", "channel", "tries", "fact", "kind", "created", "next / delivered", "error"],
         [
             [
@@ -150,6 +151,8 @@ def _list(app: Any, args: argparse.Namespace) -> None:
             ]
             for r in records
         ],
+        width=160,  # piped: one full line per alert, for grep
+        shape=_one_line,
     )
 
 
@@ -157,23 +160,9 @@ def _short(iso: str | None) -> str:
     return iso[5:16].replace("T", " ") if iso else ""
 
 
-def _print_table(columns: list[str], rows: list[list[Any]]) -> None:
+def _one_line(table: Table) -> None:
     """One line per alert: long errors are cut (``--format json`` has them whole)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*columns, box=None, pad_edge=False)
     for column in table.columns:
         column.no_wrap, column.overflow = True, "ellipsis"
         column.min_width = min(len(str(column.header)), 8)
     table.columns[-1].max_width = 48
-    for row in rows:
-        table.add_row(*(str(v) for v in row))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)  # piped: one full line per alert, for grep
-    elif len(rows) > console.height:
-        with console.pager():
-            console.print(table)
-        return
-    console.print(table)
