@@ -133,6 +133,11 @@ ROWS: dict[str, Row] = {
         "coalition.countries",
         set(),
     ),
+    "another-mission-after-the-noun": (
+        "A Ukraine force would be small: NATO once sent 40,000 troops to Kosovo.",
+        "force.troops",
+        set(),
+    ),
     "pronoun-of-an-excluded-actor": (
         "Russia rejected a truce in Ukraine, and its offensive goes on, where it has committed "
         "some 90,000 troops.",

@@ -22,7 +22,7 @@ _HEADLINE_CONFIDENCE = 0.8
 _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
 _DEFER_BEFORE = 40
 _BELONGS = re.compile(
-    r"['’]?s?\s*(?:\(|,?\s+(?:in|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
+    r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
     r"\s+up|who|which|that|are|were|is|was|have|had|has)\b)",
     re.I,
 )
