@@ -169,6 +169,12 @@ ROWS: dict[str, Row] = {
         set(),
     ),
     # Bare figures: under a how-big question, as a level with a cue, named again.
+    "answer-a-sentence-into-the-reply": (
+        "How many troops would the Ukraine force need?\nNothing is settled yet. Planners have "
+        "discussed 12,000 to 16,000.",
+        "force.troops",
+        {((12000, 16000), None, "current")},
+    ),
     "figure-under-how-big-question": (
         "How large would the Ukraine force be?\nPlans have changed. The working figure is 18,000.",
         "force.troops",

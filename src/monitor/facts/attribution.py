@@ -402,11 +402,15 @@ def _antecedent(doc: Document, i: int, heads: list[Head | None], *, want_unit: b
 
 
 def _question(doc: Document, ph: Phrases, i: int, s: int) -> int | None:
-    """The "How many <unit> ...?" question that the first figure of sentence ``s`` answers."""
+    """The "How many <unit> ...?" question that the first figure of sentence ``s`` answers.
+
+    The figure may come a sentence or two into the answer ("How many troops? No figure has been
+    agreed. Officials have talked about 25,000 to 30,000."), before any other figure.
+    """
     if i > 0 and doc.sentence_of(doc.amounts[i - 1].start) == s:
         return None
-    q = s - 1
-    if q < 0 or not doc.sentence_text(q).rstrip().endswith("?"):
+    q = doc.question_before(s)
+    if q is None or (i > 0 and doc.sentence_of(doc.amounts[i - 1].start) > q):
         return None
     question = doc.sentence_text(q)
     m = re.search(r"\bhow\s+many\s+", question, re.I)
