@@ -451,9 +451,11 @@ facts:
     subjects: [rail union, rail strike, train drivers]
     cues:
       disputed: [walked out over]
+    words:
+      PAY: [pay, wage, wages, salary]
     terms:
       - id: pay_rise
-        phrases: [pay rise, wage increase, 're:\\b\\d+(?:\\.\\d+)? ?(?:%|per cent) raise']
+        phrases: ['{PAY} rise', '{PAY} increase', 're:\\b\\d+(?:\\.\\d+)? ?(?:%|per cent) raise']
       - id: four_day_week
         phrases: [four-day week, 32-hour week]
       - id: no_compulsory_redundancies
@@ -478,6 +480,10 @@ STRIKE_CASES = [
     (
         "The final agreement with train drivers contains no job guarantee.",
         {"no_compulsory_redundancies": "absent"},
+    ),
+    (  # a named word list ({PAY}) in a phrase
+        "The operator offered the rail union a salary increase.",
+        {"pay_rise": "proposed"},
     ),
     ("Nurses won a pay rise and a four-day week.", {}),  # another story: no subject
 ]
@@ -516,6 +522,24 @@ def test_fact_definition_errors_say_what_to_fix() -> None:
                         "default_status": "proposed",
                     }
                 ],
+            }
+        )
+    with pytest.raises(ValidationError, match=r"term 'a' phrases uses \{PAY\}, which `words:`"):
+        TermsFactSpec.model_validate(
+            {
+                "id": "x.y",
+                "kind": "terms",
+                "words": {"WAGE": ["wage"]},
+                "terms": [{"id": "a", "phrases": ["{PAY} rise"]}],
+            }
+        )
+    with pytest.raises(ValidationError, match="must be written in capitals"):
+        TermsFactSpec.model_validate(
+            {
+                "id": "x.y",
+                "kind": "terms",
+                "words": {"pay": ["wage"]},
+                "terms": [{"id": "a", "phrases": ["{PAY} rise"]}],
             }
         )
     with pytest.raises(ValidationError, match="not a valid regular expression"):

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.facts.words import expand
+
 FACT_ID = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 Status = Literal["present", "absent", "removed", "proposed", "disputed"]
 
@@ -162,15 +164,46 @@ class TermsFactSpec(_Strict):
     """A fact whose value is a set of terms, each present/absent/removed/proposed/disputed.
 
     ``subjects``: when given, an article must mention one of them for any term to count (keeps
-    another story's mentions out). ``cues``: story-specific status cues.
+    another story's mentions out). ``cues``: story-specific status cues. ``words``: named lists
+    of phrases that the terms' phrases and contexts use as ``{NAME}`` (facts/words.py).
     """
 
     id: str = Field(pattern=FACT_ID)
     label: str = ""
     kind: Literal["terms"]
+    words: tuple[tuple[str, tuple[str, ...]], ...] = ()
     terms: tuple[TermSpec, ...] = Field(min_length=1)
     subjects: tuple[str, ...] = ()
     cues: StatusCues = StatusCues()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_words(cls, data: object) -> object:
+        if not isinstance(data, dict) or not isinstance(data.get("words"), dict):
+            return data
+        words: dict[str, tuple[str, ...]] = {}
+        for name, phrases in data["words"].items():
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", str(name)):
+                raise ValueError(f"words: {name!r} must be written in capitals, e.g. US or FORCE")
+            if isinstance(phrases, str):
+                phrases = [phrases]
+            if not isinstance(phrases, list) or not phrases:
+                raise ValueError(f"words: {name} must be a list of phrases, e.g. {name}: [a, b]")
+            words[str(name)] = _check_phrases(tuple(str(p) for p in phrases))
+        terms = []
+        for term in data.get("terms") or ():
+            if isinstance(term, dict):
+                term = dict(term)
+                for key in ("phrases", "context"):
+                    value, where = term.get(key), f"term {term.get('id')!r} {key}"
+                    if isinstance(
+                        value, list | tuple
+                    ):  # anything else: the field says what's wrong
+                        term[key] = [
+                            expand(p, words, where) if isinstance(p, str) else p for p in value
+                        ]
+            terms.append(term)
+        return {**data, "words": tuple(words.items()), "terms": terms}
 
     @field_validator("subjects")
     @classmethod
