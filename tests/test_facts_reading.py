@@ -76,6 +76,16 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((1000, 99999), "France", "current")},
     ),
+    "or-more": (
+        "The coalition of the willing for Ukraine now counts 32 or more countries.",
+        "coalition.countries",
+        {((32, None), None, "current")},
+    ),
+    "or-fewer": (
+        "The Ukraine force may have 9,000 or fewer troops in its first phase.",
+        "force.troops",
+        {((None, 9000), None, "current")},
+    ),
     "in-the-thousands": (
         "For Ukraine, the foreign contingent could number in the thousands.",
         "force.troops",

@@ -81,8 +81,11 @@ UPTO = (
 BELOW = r"(?:fewer\s+than|less\s+than|just\s+under|just\s+below|nearly|almost|under|below)"
 _QUALIFIER = rf"(?:{APPROX}|{ABOVE}|{ATLEAST}|{UPTO}|{BELOW})"
 
-# "30-odd countries" (30 to 39), "30-plus", "30+" (at least 30).
-_SUFFIX = r"-odd\b|\s+odd\b(?=\s+[a-z])|-plus\b|\+(?![\d\w])"
+# "30-odd countries" (30 to 39), "30-plus", "30+", "30 or more" (at least 30), "30 or fewer".
+_SUFFIX = (
+    r"-odd\b|\s+odd\b(?=\s+[a-z])|-plus\b|\+(?![\d\w])"
+    r"|\s+or\s+(?:more|fewer|less)\b(?!\s+than)"
+)
 RANGE_SEP = r"(?:\s*[-\u2013\u2014]\s*|\s+to\s+)"
 
 _MONTH = (
@@ -225,7 +228,11 @@ def _read(text: str, m: re.Match[str]) -> Amount | None:
     suffix = (m.group("sfx") or "").strip().lower() if a_len == len(m.group("a")) else ""
     if suffix:
         step = 10 ** max(0, len(str(a)) - 1)
-        about: Value = (a, a + step - 1) if suffix.endswith("odd") else (a, None)
+        about: Value = (a, None)
+        if suffix.endswith("odd"):
+            about = (a, a + step - 1)
+        elif suffix.endswith(("fewer", "less")):
+            about = (None, a)
         return Amount(start, m.end(), _bounded(q, about), exact=False)
     return Amount(start, end, _bounded(q, a), exact=not q)
 
