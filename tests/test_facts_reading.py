@@ -112,6 +112,11 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {(20000, None, "current")},
     ),
+    "capital-as-a-place-of-an-office": (
+        "The Rome-based staff of the Ukraine force will number 300 personnel.",
+        "force.troops",
+        {(300, None, "current")},
+    ),
     # Where the subject may be named.
     "subject-in-next-sentence-of-paragraph": (
         "Leaders of 33 countries took part on Tuesday. The coalition of the willing agreed on a "

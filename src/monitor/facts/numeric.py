@@ -3,7 +3,8 @@
 An amount becomes a :class:`Finding` only when it counts the fact's unit (see
 :mod:`monitor.facts.attribution`), its subject is named nearby, its cue (if the fact has cues) is
 stated of it, no exclusion stands next to it and its value is in the fact's range. How it is
-stated (current, earlier, denied, corrected; hedged) comes from :mod:`monitor.facts.mentions`.
+stated (current, earlier, denied, corrected; hedged) comes from :mod:`monitor.facts.mentions`,
+which country it belongs to from :mod:`monitor.facts.qualifier`.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ _SOURCE_AFTER = re.compile(
 _EACH = re.compile(r"\beach\b", re.I)
 _EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
-# "the Paris summit", "the London Declaration": a place naming an event, not a government.
+# "the Paris summit", "the London Declaration", "Paris-based": a place, not a government.
 _EVENT_AFTER = re.compile(
-    r"^\s+(?:summit|meeting|talks|conference|declaration|format|process|agreement|accord"
-    r"|communiqu\w+|statement|plan|framework)\b",
+    r"^(?:-based|\s+(?:summit|meeting|talks|conference|declaration|format|process|agreement"
+    r"|accord|communiqu\w+|statement|plan|framework))\b",
     re.I,
 )
 
