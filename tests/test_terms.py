@@ -166,6 +166,10 @@ PHRASE_CASES = [
         {"after_ceasefire": "present"},
     ),
     (
+        "Britain would send troops to underpin any peace agreement in Ukraine.",
+        {"after_ceasefire": "present"},
+    ),
+    (
         "Paris says its soldiers will not enter Ukraine before a peace deal.",
         {"after_ceasefire": "present"},
     ),
