@@ -5,9 +5,9 @@ comes from cues in its sentence, or in the sentences after it that refer back to
 (facts/status.py). An article then supports one status per term, as a careful reader would say
 it: a removal or an absence is the outcome of the earlier proposal it mentions (unless the article
 goes on to contest or deny that removal), a dispute outweighs the asks around it, and an
-agreement outweighs talk of a proposal. Every mention of
-the term carries that status; its confidence drops when its own words read differently, and
-with hedges ("could", "is expected to") and attributions ("according to").
+agreement outweighs talk of a proposal. Every mention of the term carries that status; its
+confidence drops when its own words read differently, and with hedges ("could", "is expected
+to") and attributions ("according to"). Questions that only ask and opinion polls state nothing.
 """
 
 from __future__ import annotations
