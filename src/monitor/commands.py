@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.config import parse_duration
 from monitor.errors import MonitorError
+from monitor.query import iso
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -202,10 +203,6 @@ def print_json(records: list[dict[str, Any]]) -> None:
     sys.stdout.write("\n")
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
 def _cmd_feeds(args: argparse.Namespace) -> int:
     from sqlmodel import Session, select
 
@@ -220,8 +217,8 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
                 "name": f.name,
                 "url": f.url,
                 "enabled": f.enabled,
-                "last_check": _iso(f.last_checked_at),
-                "next_check": _iso(f.next_check_at),
+                "last_check": iso(f.last_checked_at),
+                "next_check": iso(f.next_check_at),
                 "last_status": f.last_status,
                 "outcome": f.last_outcome,
                 "error_count": f.error_count,
@@ -279,8 +276,8 @@ def _cmd_articles(args: argparse.Namespace) -> int:
                 "title": a.title,
                 "outlet": a.outlet,
                 "url": a.url,
-                "published": _iso(a.published_at),
-                "first_seen": _iso(a.first_seen_at),
+                "published": iso(a.published_at),
+                "first_seen": iso(a.first_seen_at),
                 "versions": a.version_count,
                 "last_status": a.last_status,
                 "error": a.error_message,
@@ -337,8 +334,8 @@ def _cmd_article(args: argparse.Namespace) -> int:
                 difflib.unified_diff(
                     a.text.splitlines(keepends=True),
                     b.text.splitlines(keepends=True),
-                    fromfile=f"article {args.id} version {a.number} ({_iso(a.fetched_at)})",
-                    tofile=f"article {args.id} version {b.number} ({_iso(b.fetched_at)})",
+                    fromfile=f"article {args.id} version {a.number} ({iso(a.fetched_at)})",
+                    tofile=f"article {args.id} version {b.number} ({iso(b.fetched_at)})",
                 )
             )
         elif args.text is not None:
@@ -349,15 +346,15 @@ def _cmd_article(args: argparse.Namespace) -> int:
         else:
             out.write(
                 f"article {article.id}: {article.title or '(no title)'}\n  {article.url}\n"
-                f"  outlet {article.outlet}, published {_iso(article.published_at)}, "
-                f"first seen {_iso(article.first_seen_at)}, "
-                f"next check {_iso(article.next_check_at)}\n"
+                f"  outlet {article.outlet}, published {iso(article.published_at)}, "
+                f"first seen {iso(article.first_seen_at)}, "
+                f"next check {iso(article.next_check_at)}\n"
             )
             if args.versions or versions:
                 print_table(
                     ["version", "fetched", "chars", "hash", "title"],
                     [
-                        [v.number, _iso(v.fetched_at), len(v.text), v.content_hash[:12], v.title]
+                        [v.number, iso(v.fetched_at), len(v.text), v.content_hash[:12], v.title]
                         for v in sorted(versions.values(), key=lambda v: v.number)
                     ],
                 )

@@ -241,9 +241,8 @@ def changes(
         .where(*where)
         .order_by(col(Change.decided_at).desc(), col(Change.id).desc())
         .offset(offset)
+        .limit(limit)  # None: no limit
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
     rows = s.exec(stmt).all()
     evidence = _evidence(s, [c.observation_id for c in rows if c.observation_id is not None])
     return [
@@ -303,9 +302,8 @@ def alerts(
         .where(*where)
         .order_by(col(Alert.id).desc())
         .offset(offset)
+        .limit(limit)
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
     return [
         AlertJSON(
             id=a.id or 0,

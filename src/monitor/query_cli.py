@@ -75,12 +75,8 @@ def _cmd_facts(args: argparse.Namespace) -> int:
     from monitor import query
     from monitor.app import open_app
 
-    app = open_app(args.config)
-    try:
-        with Session(app.engine) as s:
-            rows = query.facts(s, as_of=args.as_of, cfg=app.settings.history)
-    finally:
-        app.close()
+    with open_app(args.config) as app, Session(app.engine) as s:
+        rows = query.facts(s, as_of=args.as_of, cfg=app.settings.history)
     if args.format == "json":
         return _emit(args.format, rows, FactJSON)
     if args.format == "csv":
@@ -113,19 +109,15 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from monitor import query
     from monitor.app import open_app
 
-    app = open_app(args.config)
-    try:
-        with Session(app.engine) as s:
-            rows = query.history(
-                s,
-                args.fact,
-                qualifier=args.qualifier,
-                since=args.since,
-                as_of=args.as_of,
-                cfg=app.settings.history,
-            )
-    finally:
-        app.close()
+    with open_app(args.config) as app, Session(app.engine) as s:
+        rows = query.history(
+            s,
+            args.fact,
+            qualifier=args.qualifier,
+            since=args.since,
+            as_of=args.as_of,
+            cfg=app.settings.history,
+        )
     if args.format != "table":
         return _emit(args.format, rows, VersionJSON)
     if not rows:
@@ -157,12 +149,8 @@ def _cmd_changes(args: argparse.Namespace) -> int:
     from monitor import query
     from monitor.app import open_app
 
-    app = open_app(args.config)
-    try:
-        with Session(app.engine) as s:
-            rows, _total = query.changes(s, since=args.since, fact=args.fact, limit=args.limit)
-    finally:
-        app.close()
+    with open_app(args.config) as app, Session(app.engine) as s:
+        rows, _total = query.changes(s, since=args.since, fact=args.fact, limit=args.limit)
     if args.format != "table":
         return _emit(args.format, rows, ChangeJSON)
     if not rows:

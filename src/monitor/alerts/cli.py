@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.outbox import STATES
-from monitor.commands import _iso, print_json, print_table
+from monitor.commands import print_json, print_table
+from monitor.query import iso
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -122,9 +123,9 @@ def _list(app: Any, args: argparse.Namespace) -> None:
             "change_id": a.change_id,
             "digest_of": a.digest_of,
             "idempotency_key": a.idempotency_key,
-            "created": _iso(a.created_at),
-            "next_attempt": _iso(a.next_attempt_at),
-            "delivered": _iso(a.delivered_at),
+            "created": iso(a.created_at),
+            "next_attempt": iso(a.next_attempt_at),
+            "delivered": iso(a.delivered_at),
         }
         for a, c, n in rows
     ]
