@@ -55,15 +55,16 @@ def add_report(
     *,
     published: datetime | None,
     now: datetime,
+    settings: Settings,
     text: str,
     title: str | None = None,
     url: str | None = None,
     fact: str = "coalition.countries",
     qualifier: str | None = None,
     term: str | None = None,
-) -> tuple[Article, ArticleVersion, list[Observation]]:
+) -> Stored:
     """Add article ``n`` by ``outlet`` (version 1 with ``text``) stating ``said`` about ``fact``
-    to the session, flushed, not committed and not yet decided on."""
+    to the session and record the history decision on it at ``now``; nothing is committed."""
     article = Article(
         url=url or f"https://{outlet}.example/news/{n}",
         title=title,
@@ -99,7 +100,10 @@ def add_report(
     ]
     s.add_all(observations)
     s.flush()
-    return article, version, observations
+    changes = record_observations(
+        s, article=article, version=version, observations=observations, settings=settings, now=now
+    )
+    return Stored(article.id, changes)
 
 
 def store_report(
@@ -107,29 +111,16 @@ def store_report(
     n: int,
     outlet: str,
     said: Sequence[Said],
-    *,
-    now: datetime,
-    settings: Settings,
     **article: Any,
 ) -> Stored:
-    """:func:`add_report` (``article`` are its keywords), then record the history decision on it
-    at ``now`` and commit."""
+    """:func:`add_report` in a session of its own (``article`` are its keywords), committed."""
     with Session(engine) as s:
-        row, version, observations = add_report(s, n, outlet, said, now=now, **article)
-        changes = record_observations(
-            s,
-            article=row,
-            version=version,
-            observations=observations,
-            settings=settings,
-            now=now,
-        )
+        stored = add_report(s, n, outlet, said, **article)
         # Detached copies taken before the commit: commit expires the ORM rows, and
         # model_dump() reads the instance dict without reloading expired attributes.
-        copies = [Change(**c.model_dump()) for c in changes]
+        copies = [Change(**c.model_dump()) for c in stored.changes]
         s.commit()
-        assert row.id is not None
-        return Stored(row.id, copies)
+        return Stored(stored.article_id, copies)
 
 
 def day(d: float, minutes: int = 0) -> datetime:

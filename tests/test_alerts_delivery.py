@@ -25,7 +25,6 @@ from monitor.alerts.dispatch import LEASE, claim, dispatch_due
 from monitor.alerts.webhook import schema, verify_signature
 from monitor.cli import main
 from monitor.config import Settings, parse_settings
-from monitor.history import record_observations
 from monitor.models import Alert, AlertAttempt, Change
 
 from .conftest import REPO
@@ -416,18 +415,17 @@ def test_alerts_roll_back_with_their_change(engine: Engine) -> None:
     with WebhookReceiver() as hook:
         settings = settings_for(hook_yaml(hook.url()))
         with Session(engine) as s:
-            article, version, observations = add_report(
-                s, 1, "a", [Said(31)], published=T0, now=T0, text="Officials said 31 countries."
-            )
-            changes = record_observations(
+            stored = add_report(
                 s,
-                article=article,
-                version=version,
-                observations=observations,
-                settings=settings,
+                1,
+                "a",
+                [Said(31)],
+                published=T0,
                 now=T0,
+                settings=settings,
+                text="Officials said 31 countries.",
             )
-            assert len(changes) == 1
+            assert len(stored.changes) == 1
             assert len(s.exec(select(Alert)).all()) == 1
             s.rollback()
         assert alerts(engine) == []
