@@ -221,6 +221,11 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((4000, 8000), UK, "current")},
     ),
+    "present-size-after-the-cue": (
+        "Moscow wants to cap Ukraine's army, which is now at 870,000.",
+        "ukraine.army_cap",
+        set(),
+    ),
     "level-without-a-cue": (
         "Ukraine's army stands at a level of 750,000.",
         "ukraine.army_cap",

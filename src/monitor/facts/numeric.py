@@ -250,16 +250,18 @@ def _not_the_cap(doc: Document, region: tuple[int, int], start: int, end: int, p
     "reduce Ukraine's army from 880,000 to 600,000": in "from X to Y" the X is the fact's
     earlier value when a cue names what changes ("raises the limit from 600,000 to 800,000"),
     but the thing's own size when the only cue is the verb of reducing it. "..., down from its
-    current size of 880,000": a figure said to be the present one, with no cue of its own.
+    current size of 880,000": a figure said to be the present one after any cue.
     """
     if ph.cues is None:
         return False
     text = doc.text
     lead = text[region[0] : start]
-    cues = [m.group(0).lower() for m in ph.cues.finditer(lead)]
+    found = list(ph.cues.finditer(lead))
+    cues = [m.group(0).lower() for m in found]
     if _FROM_X.search(lead) and _TO_Y.match(text, end):
         return bool(cues) and all(_REDUCTION.fullmatch(c) for c in cues)
-    return not cues and bool(_PRESENT.search(lead))
+    # "wants to cap Ukraine's army, which is now at 880,000": "now" after the last cue.
+    return bool(_PRESENT.search(lead, found[-1].end() if found else 0))
 
 
 def _in_range(value: Value, spec: NumericFactSpec) -> bool:
