@@ -42,6 +42,9 @@ _TO_Y = re.compile(r"\s+to\s", re.I)
 _REDUCTION = re.compile(
     r"reduc\w*|cut\w*|shrink\w*|downsiz\w*|demobili[sz]\w*|trim\w*|slash\w*", re.I
 )
+_PRESENT_CLAUSE = re.compile(
+    r"\b(?:which|that|who)\s+(?:\w+\s+)?(?:now|currently|today|at\s+present|presently)\b", re.I
+)
 _PRESENT = re.compile(
     r"\b(?:current(?:ly)?|today['’]?s?|now|at\s+present|presently|existing)\b", re.I
 )
@@ -250,7 +253,8 @@ def _not_the_cap(doc: Document, region: tuple[int, int], start: int, end: int, p
     "reduce Ukraine's army from 880,000 to 600,000": in "from X to Y" the X is the fact's
     earlier value when a cue names what changes ("raises the limit from 600,000 to 800,000"),
     but the thing's own size when the only cue is the verb of reducing it. "..., down from its
-    current size of 880,000": a figure said to be the present one after any cue.
+    current size of 880,000": a figure said to be the present one, with no cue of its own or
+    in a relative clause after it.
     """
     if ph.cues is None:
         return False
@@ -260,8 +264,10 @@ def _not_the_cap(doc: Document, region: tuple[int, int], start: int, end: int, p
     cues = [m.group(0).lower() for m in found]
     if _FROM_X.search(lead) and _TO_Y.match(text, end):
         return bool(cues) and all(_REDUCTION.fullmatch(c) for c in cues)
-    # "wants to cap Ukraine's army, which is now at 880,000": "now" after the last cue.
-    return bool(_PRESENT.search(lead, found[-1].end() if found else 0))
+    if not found:
+        return bool(_PRESENT.search(lead))
+    # "wants to cap Ukraine's army, which is now at 880,000": the thing as it is today.
+    return bool(_PRESENT_CLAUSE.search(lead, found[-1].end()))
 
 
 def _in_range(value: Value, spec: NumericFactSpec) -> bool:
