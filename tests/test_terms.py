@@ -147,6 +147,28 @@ STATUS_CASES = [
         "Whether Washington would provide a backstop for the Ukraine force remains disputed.",
         {"us_backstop": "disputed"},
     ),
+    # disputed, worded as a noun phrase of disagreement, in the sentence or the next one
+    (
+        "An American backstop for the Ukraine force has turned into a point of bitter "
+        "disagreement.",
+        {"us_backstop": "disputed"},
+    ),
+    (
+        "Disagreement lingers about whether Washington pledged support for the force in Ukraine "
+        "if Russia strikes.",
+        {"us_backstop": "disputed"},
+    ),
+    (
+        "The offer to Ukraine is a guarantee modelled on Article 5. Whether it deserves that name "
+        "is now a matter of heated debate.",
+        {"article5_like": "disputed"},
+    ),
+    # Kyiv's own stance: what it wants around it is no proposal.
+    (
+        "Kyiv wants its partners to help keep its army strong, the first guarantee of Ukraine's "
+        "security.",
+        {"ukrainian_army_first": "present"},
+    ),
 ]
 
 
@@ -215,6 +237,38 @@ PHRASE_CASES = [
     (
         '"Our army is the real guarantee," a Ukrainian general said.',
         {"ukrainian_army_first": "present"},
+    ),
+    # The army named as "the armed forces of Ukraine".
+    (
+        "The best guarantee for the country, Kyiv says, is the army of Ukraine itself.",
+        {"ukrainian_army_first": "present"},
+    ),
+    # A condition worded as waiting or depending on a truce.
+    (
+        "The allied contingent for Ukraine is on hold, awaiting a ceasefire.",
+        {"after_ceasefire": "present"},
+    ),
+    (
+        "Deployment of the Ukraine mission is contingent on a peace agreement.",
+        {"after_ceasefire": "present"},
+    ),
+    # No U.S. troops, worded with the negation away from the troops or after them.
+    (
+        "There is little support in Congress and no wish at all for American soldiers in Ukraine.",
+        {"no_us_troops": "present"},
+    ),
+    (
+        "Kyiv was told there would be no U.S. military presence in Ukraine.",
+        {"no_us_troops": "present"},
+    ),
+    (
+        'Officials said U.S. ground forces were "not on the table" for Ukraine.',
+        {"no_us_troops": "present"},
+    ),
+    # The lead named after the monitoring plan.
+    (
+        "Washington presented its truce monitoring scheme for Ukraine, which it would head.",
+        {"us_monitoring": "present"},
     ),
 ]
 
@@ -369,6 +423,10 @@ NOT_A_TERM = [
     "Kyiv's coordination headquarters for prisoners of war said 1,000 soldiers came home.",
     "A Russian missile struck a military headquarters in Kyiv, killing two Ukrainian soldiers.",
     "The grain corridor's joint coordination centre in Istanbul cleared 30 ships for Ukraine.",
+    # Links to other stories are their headlines, not this article's statements.
+    "Ukraine's grid held overnight.\n\nRead more:\n- Allies agree on a U.S.-led monitoring "
+    "mission\n- Power cuts ease in Kyiv",
+    "Ukraine's grid held overnight.\n\nRelated: Allies set up a coordination cell in Paris",
 ]
 
 

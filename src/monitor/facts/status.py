@@ -29,8 +29,10 @@ _NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n['’]t)"
 # Words that call the thing itself contested (not a party that rejects something).
 _CONTESTED = (
     r"(?:contested|disputed|in dispute|controversial|contentious|divisive|sticking point|"
-    r"bone of contention|at odds|divided over|split over|disagree|disagrees|disagreed|"
-    r"disagreement over|remains? unresolved)"
+    r"at odds|divided over|split over|disagree|disagrees|disagreed|remains? unresolved|"
+    r"disagreements? (?:\w+ )?(?:over|about|on|as to)|"
+    r"(?:point|matter|subject|source|bone) of (?:\w+ )?(?:disagreement|contention|dispute|"
+    r"argument|debate|friction))"
 )
 # Proposal cues that say a thing is on the table, not that someone needs or wants something.
 _OFFERED = (
@@ -123,7 +125,9 @@ _ANAPHOR = re.compile(
 )
 # After a removal word: nothing it acts on, so it is said of the term ("it was not dropped from").
 _NO_OBJECT = re.compile(r"\s*(?:[.,;:!?\"”’)]|from\b|out of\b|at all\b|$)", re.I)
-_OPENS_ON = re.compile(r"[\"'“‘]?(?:it|this|that|they|these|such|the details)\b", re.I)
+_OPENS_ON = re.compile(
+    r"[\"'“‘]?(?:whether\s+)?(?:it|this|that|they|these|such|the details)\b", re.I
+)
 _NEGATED = re.compile(rf"\b{_NEG}(?:\s+[\w'’-]+){{0,2}}\s*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # Where one clause of a sentence ends and another, about something else, begins.

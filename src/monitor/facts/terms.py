@@ -58,6 +58,15 @@ _WH = re.compile(
 _POLL = re.compile(r"\b(?:polls?|polled|surveys?|surveyed|respondents)\b", re.I)
 
 
+# Links to other stories under a heading ("Read more:", "Related: ...", "In other news:") are
+# headlines of those stories, not what this article says.
+_ASIDE = re.compile(
+    r"^[ \t]*(?:read (?:more|also)|also read|related(?: \w+)?|see also|more on this(?: story)?|"
+    r"most read|recommended|in other (?:\w+ )?news)[ \t]*:[^\n]*(?:\n[ \t]*[-•*–][^\n]*)*",
+    re.I | re.M,
+)
+
+
 @dataclass(frozen=True)
 class _Mention:
     term: TermSpec
@@ -162,6 +171,7 @@ def _locate(
 ) -> list[tuple[TermSpec, int, int, int]]:
     """Term phrases as (term, start, end, sentence index); overlaps keep the longest."""
     starts = [s.start for s in spans]
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text)]
     found: list[tuple[TermSpec, int, int, int]] = []
     for term in spec.terms:
         pattern = phrases_pattern(term.phrases)
@@ -174,6 +184,8 @@ def _locate(
                 continue
             i = max(0, bisect_right(starts, m.start()) - 1)
             if _asks(text, spans[i]) or _POLL.search(text, spans[i].start, spans[i].end):
+                continue
+            if any(lo <= m.start() < hi for lo, hi in asides):
                 continue
             if context is not None:
                 lo, hi = spans[max(i - 1, 0)].start, spans[min(i + 1, len(spans) - 1)].end
