@@ -97,6 +97,11 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((None, 3000), "Poland", "current"), ((None, 3000), "Romania", "current")},
     ),
+    "contributor-after-the-figure": (
+        "Under the plan for the Ukraine force, 7,000 troops would come from Britain.",
+        "force.troops",
+        {(7000, UK, "current")},
+    ),
     "capital-as-government": (
         "Madrid would contribute around 800 personnel to the multinational force for Ukraine.",
         "force.troops",

@@ -22,6 +22,11 @@ _SOURCE_AFTER = re.compile(
     r"|television|tv|radio|broadcasters?|outlets?|daily|agency)\b",
     re.I,
 )
+_FROM_AFTER = re.compile(
+    r"\s+(?:(?:would|will|could|might|are\s+to)\s+come\s+|coming\s+|provided\s+)?"
+    r"(?:from|by)\s+(?:the\s+)?",
+    re.I,
+)
 _EACH = re.compile(r"\beach\b", re.I)
 _EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
@@ -54,7 +59,7 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         return [None]
     names = _names(doc, ph, start, end)
     if not names:
-        return [None]
+        return [_from_after(doc, ph, end, sent.end)]
     # "Britain and France will each send 5,000": both; "Britain and France propose 30,000": joint.
     joint = [names[-1]]
     for pos, name in reversed(names[:-1]):
@@ -67,6 +72,17 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         each = _EACH.search(lead) or _EACH_AFTER.match(text, end, sent.end)
         return distinct if each else [None]
     return [names[-1][1]]
+
+
+def _from_after(doc: Document, ph: Phrases, end: int, limit: int) -> str | None:
+    """The contributor named right after the figure: "10,000 troops from Britain"."""
+    m = _FROM_AFTER.match(doc.text, end, limit)
+    if m is None:
+        return None
+    for name, pattern in ph.names:
+        if pattern.match(doc.text, m.end(), limit):
+            return name
+    return None
 
 
 def name_in(doc: Document, ph: Phrases, start: int, end: int) -> str | None:
