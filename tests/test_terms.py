@@ -262,6 +262,11 @@ PHRASE_CASES = [
         {"no_us_troops": "present"},
     ),
     (
+        "The coalition force for Ukraine deploys following the cessation of hostilities.",
+        {"after_ceasefire": "present"},
+    ),
+    ("The U.S. would head a mechanism to verify a truce in Ukraine.", {"us_monitoring": "present"}),
+    (
         'Officials said U.S. ground forces were "not on the table" for Ukraine.',
         {"no_us_troops": "present"},
     ),
@@ -427,6 +432,7 @@ NOT_A_TERM = [
     "Ukraine's grid held overnight.\n\nRead more:\n- Allies agree on a U.S.-led monitoring "
     "mission\n- Power cuts ease in Kyiv",
     "Ukraine's grid held overnight.\n\nRelated: Allies set up a coordination cell in Paris",
+    "There was no sign of American troops leaving Poland, Ukraine's neighbour.",
 ]
 
 
