@@ -238,6 +238,10 @@ PHRASE_CASES = [
         '"Our army is the real guarantee," a Ukrainian general said.',
         {"ukrainian_army_first": "present"},
     ),
+    (
+        "Kyiv's army would stay the first line of defence for Ukraine, officials said.",
+        {"ukrainian_army_first": "present"},
+    ),
     # The army named as "the armed forces of Ukraine".
     (
         "The best guarantee for the country, Kyiv says, is the army of Ukraine itself.",
