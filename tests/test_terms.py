@@ -271,6 +271,14 @@ PHRASE_CASES = [
     ),
     ("The U.S. would head a mechanism to verify a truce in Ukraine.", {"us_monitoring": "present"}),
     (
+        "Washington will head the truce-monitoring effort in Ukraine, the text says.",
+        {"us_monitoring": "present"},
+    ),
+    (
+        "The Pentagon is not planning to deploy any soldiers to Ukraine.",
+        {"no_us_troops": "present"},
+    ),
+    (
         'Officials said U.S. ground forces were "not on the table" for Ukraine.',
         {"no_us_troops": "present"},
     ),
