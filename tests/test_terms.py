@@ -453,6 +453,37 @@ def test_lookalikes_are_not_terms(text: str) -> None:
     assert statuses(text) == {}
 
 
+# An interview question names the term, its answer (the next paragraph) states it.
+ANSWER_CASES = [
+    (
+        "HOST: What about American air cover for the Ukraine force? Is there a backstop?\n\n"
+        "MINISTER: Talks go on. We are counting on Washington, but nothing is settled yet.",
+        {"us_backstop": "proposed"},
+    ),
+    (
+        "Q: Will there be a coordination cell in Kyiv?\n\nA: Yes. The leaders agreed on it today.",
+        {"coordination_cell": "present"},
+    ),
+    # An answer that states nothing leaves the question asking.
+    (
+        "Q: Will there be a coordination cell in Kyiv?\n\nA: I cannot tell you more about Ukraine.",
+        {},
+    ),
+    # A question inside a paragraph is no interview question.
+    (
+        "Will there be a coordination cell in Kyiv? Leaders agreed on sanctions against Russia.",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ANSWER_CASES, ids=[c[0][:50] for c in ANSWER_CASES])
+def test_an_interview_answer_states_the_term_its_question_asks(
+    text: str, expected: dict[str, str]
+) -> None:
+    assert statuses(text) == expected
+
+
 def test_an_agreement_far_from_the_term_is_not_its_agreement() -> None:
     text = (
         "Moscow agreed in principle to let the United States extend to Ukraine a guarantee "

@@ -304,6 +304,16 @@ def read_following(
     return None
 
 
+def read_answer(text: str, spans: list[tuple[int, int]], cues: Cues) -> Status | None:
+    """The status an interview answer gives the term its question asks about ("Is there a
+    backstop?" "There are discussions. We hope ..."): the strongest cue it states, not negated."""
+    for status in ORDER:
+        for pattern in (cues.before[status], cues.after[status]):
+            if any(_stated(pattern, text, start, end) for start, end in spans):
+                return status
+    return None
+
+
 def denies_removal(text: str, start: int, end: int, cues: Cues) -> bool:
     """Whether text[start:end] denies that something was removed ("I would not say removed",
     "it has not been dropped"); "Moscow has not dropped its demands" denies nothing."""

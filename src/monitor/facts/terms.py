@@ -7,7 +7,8 @@ it: a removal or an absence is the outcome of the earlier proposal it mentions (
 goes on to contest or deny that removal), a dispute outweighs the asks around it, and an
 agreement outweighs talk of a proposal. Every mention of the term carries that status; its
 confidence drops when its own words read differently, and with hedges ("could", "is expected
-to") and attributions ("according to"). Questions that only ask and opinion polls state nothing.
+to") and attributions ("according to"). Questions that only ask and opinion polls state nothing;
+an interview question is stated by its answer, the next paragraph.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from monitor.facts.status import (
     Cues,
     compiled,
     denies_removal,
+    read_answer,
     read_following,
     read_sentence,
     removes,
@@ -89,9 +91,8 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
     located = _locate(text, spec, spans)
     cues = compiled(spec.cues)
     named = {i for _, _, _, i in located}
-    mentions = [
-        _read(text, term, start, end, i, spans, named, cues) for term, start, end, i in located
-    ]
+    read = (_read(text, term, start, end, i, spans, named, cues) for term, start, end, i in located)
+    mentions = [m for m in read if m is not None]
     resolved: dict[str, tuple[Status, bool]] = {}
     for m in mentions:
         best = resolved.get(m.term.id)
@@ -183,7 +184,7 @@ def _locate(
             if m.end() <= m.start() or m.start() < last_end:
                 continue
             i = max(0, bisect_right(starts, m.start()) - 1)
-            if _asks(text, spans[i]) or _POLL.search(text, spans[i].start, spans[i].end):
+            if _POLL.search(text, spans[i].start, spans[i].end):
                 continue
             if any(lo <= m.start() < hi for lo, hi in asides):
                 continue
@@ -205,8 +206,14 @@ def _read(
     spans: list[Span],
     named: set[int],
     cues: Cues,
-) -> _Mention:
+) -> _Mention | None:
     sentence = spans[i]
+    if _asks(text, sentence):
+        answer = _answer(text, i, spans)
+        said = read_answer(text, answer, cues) if answer else None
+        if said is None or said not in term.statuses:
+            return None
+        return _Mention(term, start, end, sentence, said, True)
     if end > sentence.end:
         # A phrase that runs over a sentence break keeps the whole of both as its sentence.
         j = i
@@ -225,6 +232,20 @@ def _read(
     if status is None or status not in term.statuses:
         status, explicit = term.default_status, False
     return _Mention(term, start, end, sentence, status, explicit)
+
+
+def _answer(text: str, i: int, spans: list[Span]) -> list[tuple[int, int]]:
+    """The first sentences of the paragraph after a question that ends its own paragraph (an
+    interview's answer); empty when the question runs on in its paragraph."""
+    j = i + 1
+    if j >= len(spans) or same_paragraph(text, spans[i].end, spans[j].start):
+        return []
+    out = [(spans[j].start, spans[j].end)]
+    for k in range(j + 1, min(j + _FOLLOWING, len(spans))):
+        if not same_paragraph(text, spans[k - 1].end, spans[k].start):
+            break
+        out.append((spans[k].start, spans[k].end))
+    return out
 
 
 def _following(text: str, i: int, spans: list[Span], named: set[int]) -> list[tuple[int, int]]:
