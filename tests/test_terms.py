@@ -279,6 +279,18 @@ PHRASE_CASES = [
         {"no_us_troops": "present"},
     ),
     (
+        "There is no question of American soldiers going to Ukraine, the envoy said.",
+        {"no_us_troops": "present"},
+    ),
+    (
+        "U.S. troops will not be part of the Ukraine mission, the White House said.",
+        {"no_us_troops": "present"},
+    ),
+    (
+        "Paris wants an American guarantee for the peacekeepers in Ukraine.",
+        {"us_backstop": "proposed"},
+    ),
+    (
         'Officials said U.S. ground forces were "not on the table" for Ukraine.',
         {"no_us_troops": "present"},
     ),
@@ -445,6 +457,8 @@ NOT_A_TERM = [
     "mission\n- Power cuts ease in Kyiv",
     "Ukraine's grid held overnight.\n\nRelated: Allies set up a coordination cell in Paris",
     "There was no sign of American troops leaving Poland, Ukraine's neighbour.",
+    # Aid to Ukraine's own army is no backstop for the allied force.
+    "Washington's support for the Ukrainian forces on the front will go on.",
 ]
 
 
