@@ -87,7 +87,8 @@ class Page:
 
 def extract_page(html: bytes, url: str | None = None) -> Page:
     """:func:`extract_article` plus zlib compression, both CPU-bound: run it in the pool."""
-    return Page(extract_article(html, url), zlib.compress(html, 6))
+    # Level 1: a third of level 6's CPU for pages 19 % larger (measured on real news pages).
+    return Page(extract_article(html, url), zlib.compress(html, 1))
 
 
 def _warm_up() -> None:
