@@ -260,6 +260,45 @@ ROWS: dict[str, Row] = {
         "coalition.countries",
         set(),
     ),
+    # A span of years is a date, and the words before it still count against the figure.
+    "year-span-keeps-the-exclusion-in-view": (
+        "NATO's stabilisation force in Kosovo in 1999-2000 numbered some 45,000 troops; the "
+        "reassurance force for Ukraine would be smaller.",
+        "force.troops",
+        set(),
+    ),
+    # A figure beyond what the fact can be (max_value) is another army's.
+    "beyond-the-fact-range": (
+        "The reassurance force for Ukraine would face an enemy with 700,000 troops.",
+        "force.troops",
+        set(),
+    ),
+    # The whole force, said after the figure; planners named as a source.
+    "whole-force-after-the-figure": (
+        "Dutch planners worked with a figure of 12,000 troops for the entire force in Ukraine.",
+        "force.troops",
+        {(12000, None, "current")},
+    ),
+    # A name heading a relative clause owns the figure in it, whatever preposition precedes it.
+    "relative-clause-owner": (
+        "Ministers in Kyiv want no contest with Spain, which has said it could send 3,000 troops "
+        "to the reassurance force.",
+        "force.troops",
+        {(3000, "Spain", "current")},
+    ),
+    "relative-clause-owner-with-unit-word": (
+        "Norway, which said in May it could send a battalion of about 600, confirmed the offer "
+        "for the Ukraine mission.",
+        "force.troops",
+        {(600, "Norway", "current")},
+    ),
+    # The sentence after names the subject only as what it opens with.
+    "next-sentence-subject-in-passing": (
+        'Ukraine\'s allies are many. "Ten flags matter more than 500 soldiers." She added, in an '
+        "interview, that the force contributors were still silent.",
+        "force.troops",
+        set(),
+    ),
 }
 
 

@@ -122,6 +122,8 @@ def test_an_amount_keeps_its_words_in_running_text() -> None:
         ("up 2% on the day", "percent"),
         ("4.8 percent", "percent"),
         ("in 2022", "year"),
+        ("in 1995-96", "year"),
+        ("the 2014–2015 talks", "year"),
         ("on 27 November", "date"),
         ("March 12", "date"),
         ("12.03.2025", "date"),

@@ -109,6 +109,8 @@ _LABEL_BEFORE = re.compile(
     r"|Type|Mark|Block|Minsk|Vol\.|Volume|Item|Line|Step)\s*$",
     re.IGNORECASE,
 )
+# "in 2022", and a span of years: "in 1995-96", "the 2014-2015 talks".
+_YEAR = re.compile(r"(?:1[89]\d\d|2[01]\d\d)(?:[-\u2013/](?:\d\d|1[89]\d\d|2[01]\d\d))?")
 _MASKS = re.compile(
     r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
     r"|\b\d+/\d+\b"
@@ -222,7 +224,7 @@ def _read(text: str, m: re.Match[str]) -> Amount | None:
         b, b_len = _atom(b_text)
         if b is not None and b_len == len(b_text):
             value = _range(a, m.group("a"), b, b_text)
-            if isinstance(value, tuple):
+            if isinstance(value, tuple) or _YEAR.fullmatch(text, m.start("a"), m.end()):
                 return Amount(start, m.end(), value, exact=not q)
     end = m.start("a") + a_len
     suffix = (m.group("sfx") or "").strip().lower() if a_len == len(m.group("a")) else ""
@@ -341,7 +343,7 @@ def _classify(
         kind = "date"
     elif _LABEL_BEFORE.search(before):
         kind = "label"
-    elif re.fullmatch(r"1[89]\d\d|2[01]\d\d", raw):
+    elif _YEAR.fullmatch(raw):
         kind = "year"
     elif re.fullmatch(r"\d+\.\d+", raw):
         kind = "decimal"

@@ -22,6 +22,7 @@ from monitor.facts.spec import NumericFactSpec
 _HEADLINE_CONFIDENCE = 0.8
 _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
 _DEFER_BEFORE = 40
+_NEXT_OPENING = 30
 _BELONGS = re.compile(
     r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
     r"\s+up|who|which|that|are|were|is|was|have|had|has)\b)",
@@ -303,7 +304,8 @@ def _window(doc: Document, i: int, head: Head) -> tuple[int, int]:
     amount = doc.amounts[i]
     sent = doc.sentences[doc.sentence_of(amount.start)]
     start = max(sent.start, amount.start - _EXCLUSION_BEFORE)
-    if i > 0 and doc.amounts[i - 1].end > start:
+    # Another figure's words are its own; a year's are not ("NATO's force in 1995-96 numbered").
+    if i > 0 and doc.amounts[i - 1].end > start and doc.amounts[i - 1].kind != "year":
         start = doc.amounts[i - 1].end
     unit_end = max(amount.end, head.span_end)
     end = min(sent.end, unit_end + _EXCLUSION_AFTER)
@@ -327,8 +329,11 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
     first = max(0, s - spec.subject_window)
     # The sentence after may name what the figure was about: "Leaders of 30 countries took
     # part. The coalition agreed ..." (only within its paragraph).
-    last = s + 1 if s + 1 < len(doc.sentences) and _same_paragraph(doc, s, s + 1) else s
-    places = [(doc.sentences[k].start, doc.sentences[k].end) for k in range(first, last + 1)]
+    places = [(doc.sentences[k].start, doc.sentences[k].end) for k in range(first, s + 1)]
+    if s + 1 < len(doc.sentences) and _same_paragraph(doc, s, s + 1):
+        # ... as what it opens with, not in passing ("She added that the contributors ...").
+        nxt = doc.sentences[s + 1]
+        places.append((nxt.start, min(nxt.end, nxt.start + _NEXT_OPENING)))
     for q in (head.question, doc.question_before(s)):
         if q is not None:
             places.append((doc.sentences[q].start, doc.sentences[q].end))

@@ -14,12 +14,14 @@ from monitor.facts.attribution import Head, Phrases
 from monitor.facts.document import Document
 
 _WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
+_WHOLE_AFTER = 30
 # A country named as the source of a figure is not the one contributing it.
 _SOURCE_AFTER = re.compile(
     r"^(?:\s*(?:,|and)\s*[A-Z][\w.]*)*['’]?s?\s+(?:\w+\s+)?(?:officials?|ministers?|ministry"
     r"|government|sources?|diplomats?|president|presidency|prime\s+minister|media|press"
     r"|newspapers?|army|armed\s+forces|military|intelligence|spokes\w+|leaders?|officers?"
-    r"|television|tv|radio|broadcasters?|outlets?|daily|agency)\b",
+    r"|television|tv|radio|broadcasters?|outlets?|daily|agency|planners?|analysts?|negotiators?"
+    r"|experts?|researchers?)\b",
     re.I,
 )
 _FROM_AFTER = re.compile(
@@ -30,6 +32,7 @@ _FROM_AFTER = re.compile(
 _EACH = re.compile(r"\beach\b", re.I)
 _EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
+_RELATIVE = re.compile(r",\s+(?:which|who)\b")
 # "the Paris summit", "the London Declaration", "Paris-based": a place, not a government.
 _EVENT_AFTER = re.compile(
     r"^(?:-based|\s+(?:summit|meeting|talks|conference|declaration|format|process|agreement"
@@ -55,7 +58,8 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     head = heads[i]
     end = max(amount.end, head.span_end if head is not None else amount.end)
     lead = text[start : amount.start]
-    if _WHOLE.search(lead[-60:]):
+    # "the overall total of 30,000", "30,000 troops for the whole force": the force, no country.
+    if _WHOLE.search(lead[-60:]) or _WHOLE.search(text, end, min(sent.end, end + _WHOLE_AFTER)):
         return [None]
     names = _names(doc, ph, start, end)
     if not names:
@@ -98,9 +102,11 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
     for name, pattern in ph.names:
         for m in pattern.finditer(text, start, end):
             follows = text[m.end() : m.end() + 60]
-            if _SOURCE_AFTER.match(follows) or _EVENT_AFTER.match(follows):
-                continue
-            if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
-                continue
+            # "a bidding war with France, which has said it could send ...": the clause is its.
+            if not _RELATIVE.match(follows):
+                if _SOURCE_AFTER.match(follows) or _EVENT_AFTER.match(follows):
+                    continue
+                if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
+                    continue
             found.append((m.start(), name))
     return sorted(found)
