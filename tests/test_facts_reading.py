@@ -299,6 +299,44 @@ ROWS: dict[str, Row] = {
         "force.troops",
         set(),
     ),
+    # A share "from each of" unnamed contributors is neither a total nor anyone's figure.
+    "each-of-no-one-in-particular": (
+        "Officials said several hundred troops from each of a dozen countries could join the "
+        "reassurance force in Ukraine.",
+        "force.troops",
+        set(),
+    ),
+    "each-of-named-countries": (
+        "Spain and Italy would each send 2,000 troops to the reassurance force in Ukraine.",
+        "force.troops",
+        {(2000, "Spain", "current"), (2000, "Italy", "current")},
+    ),
+    # "the number of <unit>" names the figure only in the figure's own clause.
+    "number-of-unit-in-another-clause": (
+        'Allies should state the number of troops for the Ukraine force; promises - "a few '
+        'hundred", "a squadron" - reassure no one.',
+        "force.troops",
+        set(),
+    ),
+    # Disputing a report denies its figure.
+    "disputed-report": (
+        "Diplomats disputed a newspaper report that the coalition would deploy 45,000 troops "
+        "in Ukraine.",
+        "force.troops",
+        {(45000, None, "denied")},
+    ),
+    # In a correction note, what someone later said is the corrected figure.
+    "correction-later-said": (
+        "Correction: An earlier version of this story said 41 countries attended the coalition "
+        "of the willing meeting on Ukraine. Organisers later said 33 countries took part.",
+        "coalition.countries",
+        {(41, None, "denied"), (33, None, "corrected")},
+    ),
+    "delegations-are-countries": (
+        "Twenty-nine delegations attended the coalition of the willing summit on Ukraine.",
+        "coalition.countries",
+        {(29, None, "current")},
+    ),
 }
 
 

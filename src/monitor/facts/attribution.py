@@ -369,8 +369,12 @@ def _bound_after(after: str, unit_end: int, ph: Phrases) -> tuple[bool, bool]:
 
 
 def _unit_before(doc: Document, ph: Phrases, i: int, before: str) -> int | None:
-    """Start of the unit noun when it comes first: "the number of countries ... is 26"."""
-    start = doc.amounts[i - 1].end if i > 0 else 0
+    """Start of the unit noun when it comes first: "the number of countries ... is 26".
+
+    Only within the figure's clause: "publish the number of troops; vague pledges - 'several
+    thousand' - do not deter" gives no number of troops.
+    """
+    start = max(doc.amounts[i - 1].end if i > 0 else 0, doc.clause(doc.amounts[i].start)[0])
     offset = doc.amounts[i].start - len(before)
     window = before[max(0, start - offset) :] if start > offset else before
     base = doc.amounts[i].start - len(window)

@@ -16,7 +16,10 @@ from monitor.facts.model import Mention
 _DENIAL = re.compile(
     r"\b(?:dismissed|denied|denies|deny|disowned|disowns|repudiated|did\s+not\s+come\s+from"
     r"|didn['’]t\s+come\s+from|not\s+true|untrue|false|speculation|speculative|inaccurate"
-    r"|incorrect(?:ly)?|erroneous(?:ly)?|wrongly|mistaken(?:ly)?|no\s+basis|fake)\b",
+    r"|incorrect(?:ly)?|erroneous(?:ly)?|wrongly|mistaken(?:ly)?|no\s+basis|fake)\b"
+    # "officials disputed a report that ...": the report's figure, not a proposal they oppose
+    r"|\b(?:disput|contest|reject|question)(?:ed|s)?\s+(?:a|the|this|that|these|those|such)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:reports?|claims?|figures?|numbers?|accounts?|stor(?:y|ies))\b",
     re.I,
 )
 # The next sentence takes back the figures just given: "Neither number has been tabled".
@@ -45,6 +48,7 @@ _CORRECTION_NOTE = re.compile(
 _REPORTED = re.compile(r"\b(?:said|reported|stated|gave|put|wrote|cited|claimed)\b", re.I)
 _CORRECTED = re.compile(
     r"\b(?:now\s+(?:say|says|put|puts|give|gives|estimate|estimates)|corrected\s+(?:to|figure)"
+    r"|(?:later|since|subsequently)\s+(?:said|put|gave|stated|confirmed|clarified)"
     r"|revised\s+(?:up|down)?\s*(?:to|figure)|correct\s+figure|in\s+fact|actually|puts\s+the"
     r"\s+figure\s+at)\b",
     re.I,

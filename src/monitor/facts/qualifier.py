@@ -29,7 +29,8 @@ _FROM_AFTER = re.compile(
     r"(?:from|by)\s+(?:the\s+)?",
     re.I,
 )
-_EACH = re.compile(r"\beach\b", re.I)
+_EACH = re.compile(r"\b(?:each|apiece)\b", re.I)
+_EACH_REACH = 40
 _EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
 _RELATIVE = re.compile(r",\s+(?:which|who)\b")
@@ -42,9 +43,10 @@ _EVENT_AFTER = re.compile(
 
 
 def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> list[str | None]:
-    """The country (or other key) a figure belongs to; None for a total.
+    """The country (or other key) a figure belongs to; None for a total; none for a share.
 
-    "Britain and France will each send 5,000 troops" gives the figure to both.
+    "Britain and France will each send 5,000 troops" gives the figure to both; "a few thousand
+    from each of several countries" to no one (it is neither a total nor anyone's).
     """
     text, amount = doc.text, doc.amounts[i]
     sent = doc.sentences[doc.sentence_of(amount.start)]
@@ -63,7 +65,14 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         return [None]
     names = _names(doc, ph, start, end)
     if not names:
-        return [_from_after(doc, ph, end, sent.end)]
+        owner = _from_after(doc, ph, end, sent.end)
+        # "a few thousand troops from each of several countries": a share of no one in particular.
+        if owner is None and (
+            _EACH.search(lead[-_EACH_REACH:])
+            or _EACH.search(text, end, min(sent.end, end + _EACH_REACH))
+        ):
+            return []
+        return [owner]
     # "Britain and France will each send 5,000": both; "Britain and France propose 30,000": joint.
     joint = [names[-1]]
     for pos, name in reversed(names[:-1]):
