@@ -337,6 +337,25 @@ ROWS: dict[str, Row] = {
         "coalition.countries",
         {(29, None, "current")},
     ),
+    # What someone does not want is no figure of the force.
+    "unwanted-figure": (
+        'Kyiv is "not interested in a token contingent of a few hundred" for the Ukraine force.',
+        "force.troops",
+        {((200, 999), None, "denied")},
+    ),
+    # Subheadings do not count as sentences between a figure and its subject.
+    "subheading-between-subject-and-figure": (
+        "The coalition of the willing met in Rome on Ukraine.\nThe text runs to four pages.\n"
+        "Who signed\nIt was supported by thirty-two states.",
+        "coalition.countries",
+        {(32, None, "current")},
+    ),
+    "cap-subject-two-sentences-back": (
+        "Next, the army of Ukraine. The draft allows a peacetime force of 750,000. Moscow wants "
+        "the 500,000 limit of an older draft.",
+        "ukraine.army_cap",
+        {(750000, None, "current"), (500000, None, "current")},
+    ),
 }
 
 

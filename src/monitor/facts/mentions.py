@@ -40,6 +40,12 @@ _NEGATED = re.compile(
     r"|gone|risen|fallen|grown|increased|decreased|dropped|declined)\b)(?:\w+\s+){0,2}$",
     re.I,
 )
+# The figure is what someone does not want: "not interested in a contingent of several thousand".
+_UNWANTED = re.compile(
+    r"\b(?:not\s+interested\s+in|no\s+interest\s+in|(?:does|do|did)\s+not\s+want"
+    r"|(?:doesn|don|didn)['’]t\s+want|no\s+appetite\s+for|rul(?:es?|ed|ing)\s+out)\b",
+    re.I,
+)
 _CORRECTION_NOTE = re.compile(
     r"\bcorrection\b|\bregret\s+the\s+error\b|\b(?:incorrectly|erroneously|wrongly|mistakenly)"
     r"\s+(?:said|reported|stated|gave|put)",
@@ -141,7 +147,7 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
         if _REPORTED.search(lead) and not _CORRECTED.search(lead):
             return Reading("denied", confidence)
         return Reading("corrected", confidence)
-    if _DENIAL.search(sentence) or _NEGATED.search(lead[-40:]):
+    if _DENIAL.search(sentence) or _NEGATED.search(lead[-40:]) or _UNWANTED.search(lead):
         return Reading("denied", confidence)
     if _quoted_claim(text[max(span.start, start - _REACH) : start]):
         return Reading("denied", confidence)

@@ -23,6 +23,7 @@ _HEADLINE_CONFIDENCE = 0.8
 _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
 _DEFER_BEFORE = 40
 _NEXT_OPENING = 30
+_HEADING = 60
 _BELONGS = re.compile(
     r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
     r"\s+up|who|which|that|are|were|is|was|have|had|has)\b)",
@@ -326,7 +327,7 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
     if ph.subjects is None:
         return True
     s = doc.sentence_of(doc.amounts[i].start)
-    first = max(0, s - spec.subject_window)
+    first = _window_start(doc, s, spec.subject_window)
     # The sentence after may name what the figure was about: "Leaders of 30 countries took
     # part. The coalition agreed ..." (only within its paragraph).
     places = [(doc.sentences[k].start, doc.sentences[k].end) for k in range(first, s + 1)]
@@ -338,6 +339,28 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
         if q is not None:
             places.append((doc.sentences[q].start, doc.sentences[q].end))
     return any(ph.subjects.search(doc.text, a, b) for a, b in places)
+
+
+def _window_start(doc: Document, s: int, window: int) -> int:
+    """The first of the ``window`` sentences before ``s``, not counting subheadings."""
+    k = s
+    while window > 0 and k > 0:
+        k -= 1
+        if not _is_heading(doc, k):
+            window -= 1
+    return k
+
+
+def _is_heading(doc: Document, k: int) -> bool:
+    """A short line of its own without closing punctuation ("Who signed", "The force")."""
+    span = doc.sentences[k]
+    text = doc.text
+    return (
+        span.end - span.start <= _HEADING
+        and text[span.end - 1] not in ".!?:;\"'”’)"
+        and text.startswith("\n", span.end)
+        and (span.start == 0 or text[span.start - 1] == "\n")
+    )
 
 
 def _same_paragraph(doc: Document, a: int, b: int) -> bool:
