@@ -32,7 +32,10 @@ _CONTESTED = (
     r"at odds|divided over|split over|disagree|disagrees|disagreed|remains? unresolved|"
     r"disagreements? (?:\w+ )?(?:over|about|on|as to)|"
     r"(?:point|matter|subject|source|bone) of (?:\w+ )?(?:disagreement|contention|dispute|"
-    r"argument|debate|friction))"
+    r"argument|debate|friction)|"
+    # a split of opinion: "some say yes; others deny it"
+    r"some\b[^.?!]{0,60}?[;,]\s*(?:but\s+|while\s+)?others\s+(?:deny|denied|disagree\w*|"
+    r"dispute\w*|reject\w*|say no|doubt\w*))"
 )
 # Proposal cues that say a thing is on the table, not that someone needs or wants something.
 _OFFERED = (
@@ -144,6 +147,14 @@ _CLOSES = re.compile(
     re.I,
 )
 _REFERS = re.compile(r"\s*(?:it|this|that|they|which)\b", re.I)
+# A clause whose subject refers back ("..., and the idea is disputed"): its dispute is the term's.
+_SUBJECT_REFERS = re.compile(
+    r"\b(?:it|this|that|the (?:idea|proposal|question|issue|point|commitment|pledge|promise))"
+    r"\s+(?:[\w'’]+\s+){0,2}$",
+    re.I,
+)
+# "contained no such commitment": an absence stated of what the sentence before named.
+_SUCH = re.compile(r"\s+(?:any\s+)?such\b", re.I)
 _AFTER = 80  # characters after a mention in which a cue can still be about it
 _AGREED = 40  # characters before a mention in which an agreement is still about it
 
@@ -291,17 +302,43 @@ def read_following(
         earlier = earlier or cues.earlier.search(text, start, end) is not None
         if _any(cues.after["removed"], text, start, end):
             return "removed"
-        if _any(cues.after["absent"], text, start, end):
+        if _any(cues.after["absent"], text, start, end) or _of_such(
+            cues.before["absent"], text, start, end
+        ):
             return "removed" if earlier else "absent"
-        # Asks and disputes are common words: only a sentence that opens on the mention speaks
-        # of it ("It is contested", not "Officials said that Moscow opposes ...").
-        if not _OPENS_ON.match(text, start, end):
-            continue
-        if _stated(cues.contested, text, start, end):
+        # Asks and disputes are common words: only a sentence that opens on the mention, or a
+        # clause whose subject refers back, speaks of it ("It is contested", "and the idea is
+        # disputed", not "Officials said that Moscow opposes ...").
+        opens = _OPENS_ON.match(text, start, end) is not None
+        if _disputes(cues.contested, text, start, end, opens=opens):
             return "disputed"
+        if not opens:
+            continue
         if unstated and _stated(cues.pending, text, start, end):
             return "proposed"
     return None
+
+
+def _of_such(pattern: re.Pattern[str] | None, text: str, start: int, end: int) -> bool:
+    """Whether an absence cue in text[start:end] is stated of "such" a thing ("contained no
+    such commitment")."""
+    return pattern is not None and any(
+        _SUCH.match(text, m.end()) for m in pattern.finditer(text, start, end)
+    )
+
+
+def _disputes(pattern: re.Pattern[str], text: str, start: int, end: int, *, opens: bool) -> bool:
+    """Whether text[start:end] calls something contested, not negated: anywhere in a sentence
+    that opens on the mention, else in a clause whose subject refers back to it or as a split
+    of opinion ("Some say yes; others deny it")."""
+    for m in pattern.finditer(text, start, end):
+        if _NEGATED.search(text, max(start, m.start() - 30), m.start()):
+            continue
+        if opens or m.group().lower().startswith("some"):
+            return True
+        if _SUBJECT_REFERS.search(text, max(start, m.start() - 40), m.start()):
+            return True
+    return False
 
 
 def read_answer(text: str, spans: list[tuple[int, int]], cues: Cues) -> Status | None:
