@@ -356,6 +356,14 @@ ROWS: dict[str, Row] = {
         "ukraine.army_cap",
         {(750000, None, "current"), (500000, None, "current")},
     ),
+    # A list item reads as part of the line introducing it: its subject and its owner.
+    "list-item-under-its-intro": (
+        "The cabinet approved Norway's contribution to the reassurance force for Ukraine.\n"
+        "Norway will provide:\n- two frigates for the maritime component;\n"
+        "- up to 400 military personnel for a logistics hub in western Ukraine.",
+        "force.troops",
+        {((None, 400), "Norway", "current")},
+    ),
 }
 
 

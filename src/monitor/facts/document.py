@@ -21,6 +21,8 @@ _CLAUSE = re.compile(
 )
 
 
+_BULLET = re.compile(r"[-•*–—]\s")
+_LIST_REACH = 12
 _ASIDE = {"(": ")", "[": "]", "-": "-–—", "–": "-–—", "—": "-–—"}
 _ASIDE_LENGTH = 60
 _CLAUSE_REACH = 400
@@ -84,6 +86,18 @@ class Document:
         for i in range(index - 1, max(-1, index - 6), -1):
             if self.sentence_text(i).rstrip("\"'”’ ").endswith("?"):
                 return i
+        return None
+
+    def list_intro(self, index: int) -> int | None:
+        """The line ending in ":" that introduces list item ``index`` ("Belgium will provide:")."""
+        k = index
+        while k >= 0 and k > index - _LIST_REACH:
+            span = self.sentences[k]
+            if k < index and self.text[span.end - 1] == ":":
+                return k
+            if not _BULLET.match(self.text, span.start):
+                return None
+            k -= 1
         return None
 
 

@@ -342,8 +342,12 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
 
 
 def _window_start(doc: Document, s: int, window: int) -> int:
-    """The first of the ``window`` sentences before ``s``, not counting subheadings."""
-    k = s
+    """The first of the ``window`` sentences before ``s``, not counting subheadings.
+
+    A list item reads as part of the line that introduces it ("Belgium will provide:").
+    """
+    intro = doc.list_intro(s)
+    k = s if intro is None else intro
     while window > 0 and k > 0:
         k -= 1
         if not _is_heading(doc, k):

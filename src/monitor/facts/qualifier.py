@@ -72,6 +72,12 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
             or _EACH.search(text, end, min(sent.end, end + _EACH_REACH))
         ):
             return []
+        intro = doc.list_intro(doc.sentence_of(amount.start))
+        if owner is None and intro is not None:
+            # "Belgium will make available: - up to 300 personnel ...": the list's owner.
+            span = doc.sentences[intro]
+            listed = list(dict.fromkeys(name for _, name in _names(doc, ph, span.start, span.end)))
+            owner = listed[0] if len(listed) == 1 else None
         return [owner]
     # "Britain and France will each send 5,000": both; "Britain and France propose 30,000": joint.
     joint = [names[-1]]
