@@ -364,6 +364,19 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((None, 400), "Norway", "current")},
     ),
+    # An end of a range given before says the range again; a figure inside a vague one is new.
+    "range-end-restated": (
+        "Planners discuss a reassurance force for Ukraine of 12,000-18,000 troops. Critics say "
+        "a force of 12,000 is too thin.",
+        "force.troops",
+        {((12000, 18000), None, "current")},
+    ),
+    "figure-inside-a-vague-range": (
+        "Leaders of 30-odd countries met for the coalition of the willing on Ukraine. Officials "
+        "later said the coalition has 34 members.",
+        "coalition.countries",
+        {((30, 39), None, "current"), (34, None, "corrected")},
+    ),
 }
 
 

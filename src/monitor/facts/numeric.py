@@ -65,7 +65,22 @@ def find_numeric(text: str, spec: NumericFactSpec) -> list[Finding]:
             continue
         found.extend(_judge(doc, spec, ph, heads, i, head))
     found.extend(_denials(doc, spec, ph))
-    return sorted(found, key=lambda f: (f.start, f.end))
+    return _restatements_dropped(sorted(found, key=lambda f: (f.start, f.end)))
+
+
+def _restatements_dropped(found: list[Finding]) -> list[Finding]:
+    """Without a figure that is an end of a range given earlier for the same key ("a force of
+    15,000-20,000 ... a force of 15,000 is symbolic" says the range again, not a new value)."""
+    ranges: list[tuple[str | None, int, int]] = []
+    out: list[Finding] = []
+    for f in found:
+        v = f.value
+        if isinstance(v, int) and any(q == f.qualifier and v in (lo, hi) for q, lo, hi in ranges):
+            continue
+        if isinstance(v, tuple) and v[0] is not None and v[1] is not None and f.mention != "denied":
+            ranges.append((f.qualifier, v[0], v[1]))
+        out.append(f)
+    return out
 
 
 def _denials(doc: Document, spec: NumericFactSpec, ph: Phrases) -> list[Finding]:
