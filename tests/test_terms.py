@@ -399,6 +399,35 @@ SCOPE_CASES = [
     ),
 ]
 
+# The actor of a term carried by a pronoun (the subject of the sentence before), a relative
+# clause, or a deal named without a truce word.
+ACTOR_CASES = [
+    (
+        "The United States has ruled out sending troops to Ukraine. It has agreed to lead "
+        "truce monitoring from the air.",
+        {"no_us_troops": "present", "us_monitoring": "present"},
+    ),
+    (
+        "Allies agreed on a truce verification and monitoring mechanism that Washington would "
+        "lead, officials in Kyiv said.",
+        {"us_monitoring": "present"},
+    ),
+    (
+        "A line on U.S. support in case of a renewed attack on the Ukraine force was in an "
+        "earlier draft but was taken out of the final text.",
+        {"us_backstop": "removed"},
+    ),
+    (
+        "The coalition says its troops for Ukraine stand ready to deploy in the event of a deal.",
+        {"after_ceasefire": "present"},
+    ),
+    # a pronoun whose sentence before names no actor of the term states nothing
+    (
+        "Britain has ruled out a vote in Ukraine. It has agreed to lead truce monitoring.",
+        {},
+    ),
+]
+
 PRECEDENCE_CASES = [
     # A removal the article goes on to contest is a dispute ...
     (
@@ -423,6 +452,24 @@ PRECEDENCE_CASES = [
         "dropped its demands on territory.",
         {"us_backstop": "removed"},
     ),
+    # A following clause whose subject refers back calls the term contested; so does a split of
+    # opinion after it.
+    (
+        "Kyiv has long asked for an American backstop for the allied force. Washington has given "
+        "no answer, and the idea is contested among European capitals.",
+        {"us_backstop": "disputed"},
+    ),
+    (
+        "Nobody knows whether U.S. air cover amounts to a backstop for Ukraine. Some senators "
+        "say it does; others deny that any such promise exists.",
+        {"us_backstop": "disputed"},
+    ),
+    # "contained no such commitment" after a mention is its absence.
+    (
+        "Reporters asked whether Washington would come to the aid of the force if it came under "
+        "fire in Ukraine. The minister said the signed text contained no such commitment.",
+        {"us_backstop": "absent"},
+    ),
     # ... and a dispute settled by a later removal is a removal.
     (
         "Officials in Washington say the backstop is contested. A U.S. pledge to defend the force "
@@ -434,14 +481,17 @@ PRECEDENCE_CASES = [
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    NEGATION_CASES + SCOPE_CASES + PRECEDENCE_CASES,
-    ids=[c[0][:50] for c in NEGATION_CASES + SCOPE_CASES + PRECEDENCE_CASES],
+    NEGATION_CASES + SCOPE_CASES + ACTOR_CASES + PRECEDENCE_CASES,
+    ids=[c[0][:50] for c in NEGATION_CASES + SCOPE_CASES + ACTOR_CASES + PRECEDENCE_CASES],
 )
 def test_negation_and_cue_scope(text: str, expected: dict[str, str]) -> None:
     assert statuses(text) == expected
 
 
 NOT_A_TERM = [
+    # "even after" is no condition; a deal that is not a truce is not one either.
+    "Warsaw will send no soldiers to Ukraine, even after a truce, a minister said.",
+    "Kyiv could give up its NATO bid as part of a deal, officials in Ukraine said.",
     "Zelensky said elections in Ukraine could be held after a ceasefire.",
     "The war in Ukraine has killed thousands since the war began.",
     "Washington says there will be no U.S. troops inside Gaza after the ceasefire.",

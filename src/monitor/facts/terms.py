@@ -69,6 +69,30 @@ _ASIDE = re.compile(
 )
 
 
+# A sentence whose subject is a pronoun ("It has agreed to lead ...") is read with the named
+# subject of the sentence before it ("The United States has ruled out ...") in its place.
+_PRONOUN = re.compile(r"(?:It|They)\s+(?=[a-z])")
+_NAMED = re.compile(
+    r"(?:(?:No|Yes)[.,]\s+)?((?:The\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}\s+)(?=[a-z])"
+)
+
+
+def _stand_ins(text: str, spans: list[Span]) -> list[tuple[str, int, int, int]]:
+    """Sentences opening on a pronoun subject, as (the sentence with the previous sentence's
+    named subject in the pronoun's place, the subject's length, where the pronoun starts,
+    where the rest starts)."""
+    out = []
+    for i in range(1, len(spans)):
+        pronoun = _PRONOUN.match(text, spans[i].start, spans[i].end)
+        if pronoun is None or not same_paragraph(text, spans[i - 1].end, spans[i].start):
+            continue
+        named = _NAMED.match(text, spans[i - 1].start, spans[i - 1].end)
+        if named is not None:
+            view = named.group(1) + text[pronoun.end() : spans[i].end]
+            out.append((view, len(named.group(1)), pronoun.start(), pronoun.end()))
+    return out
+
+
 @dataclass(frozen=True)
 class _Mention:
     term: TermSpec
@@ -173,6 +197,7 @@ def _locate(
     """Term phrases as (term, start, end, sentence index); overlaps keep the longest."""
     starts = [s.start for s in spans]
     asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    stand_ins = _stand_ins(text, spans)
     found: list[tuple[TermSpec, int, int, int]] = []
     for term in spec.terms:
         pattern = phrases_pattern(term.phrases)
@@ -180,21 +205,36 @@ def _locate(
         if pattern is None:
             continue
         last_end = -1
-        for m in pattern.finditer(text):
-            if m.end() <= m.start() or m.start() < last_end:
+        for start, end in _matches(pattern, text, stand_ins):
+            if end <= start or start < last_end:
                 continue
-            i = max(0, bisect_right(starts, m.start()) - 1)
+            i = max(0, bisect_right(starts, start) - 1)
             if _POLL.search(text, spans[i].start, spans[i].end):
                 continue
-            if any(lo <= m.start() < hi for lo, hi in asides):
+            if any(lo <= start < hi for lo, hi in asides):
                 continue
             if context is not None:
                 lo, hi = spans[max(i - 1, 0)].start, spans[min(i + 1, len(spans) - 1)].end
                 if context.search(text, lo, hi) is None:
                     continue
-            found.append((term, m.start(), m.end(), i))
-            last_end = m.end()
+            found.append((term, start, end, i))
+            last_end = end
     return sorted(found, key=lambda f: (f[1], f[2]))
+
+
+def _matches(
+    pattern: re.Pattern[str], text: str, stand_ins: list[tuple[str, int, int, int]]
+) -> list[tuple[int, int]]:
+    """Where ``pattern`` matches in ``text``, and in the pronoun sentences read with their
+    stand-in subject (a match there must take in the subject; it runs from the pronoun)."""
+    found = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if not stand_ins:
+        return found
+    for view, subject, pronoun, rest in stand_ins:
+        m = pattern.search(view)
+        if m is not None and m.start() < subject < m.end():
+            found.append((pronoun, rest + m.end() - subject))
+    return sorted(found)
 
 
 def _read(

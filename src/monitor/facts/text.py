@@ -90,8 +90,22 @@ def _inflections(word: str) -> str:
 def _compiled(phrases: tuple[str, ...], inflect: bool) -> re.Pattern[str] | None:
     if not phrases:
         return None
-    parts = sorted((phrase_regex(p, inflect=inflect) for p in phrases), key=len, reverse=True)
+    # One word boundary around all plain phrases, not one per phrase: same matches, fewer
+    # lookbehinds tried at every position.
+    plain = [_body(p, inflect) for p in phrases if not p.startswith("re:")]
+    parts = [phrase_regex(p, inflect=inflect) for p in phrases if p.startswith("re:")]
+    if plain:
+        bodies = "|".join(sorted(plain, key=len, reverse=True))
+        parts.append(rf"(?<![\w-])(?:{bodies})(?![\w])")
+    parts.sort(key=len, reverse=True)
     return guarded(re.compile("|".join(parts), re.IGNORECASE))
+
+
+def _body(phrase: str, inflect: bool) -> str:
+    words = [re.escape(w) for w in phrase.split()]
+    if inflect and words:
+        words[-1] = _inflections(phrase.split()[-1])
+    return r"[\s\-]+".join(words)
 
 
 def phrases_pattern(phrases: Iterable[str], *, inflect: bool = False) -> re.Pattern[str] | None:
