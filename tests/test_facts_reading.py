@@ -377,6 +377,13 @@ ROWS: dict[str, Row] = {
         "coalition.countries",
         {((30, 39), None, "current"), (34, None, "corrected")},
     ),
+    # A later sentence that names the figure again and dismisses it, whatever figures intervene.
+    "figure-named-again-and-dismissed": (
+        "Some experts argue the Ukraine force would need 90,000 or more troops, which means "
+        "three rotations a year. Ministers treat the 90,000 figure as pure speculation.",
+        "force.troops",
+        {((90000, None), None, "denied")},
+    ),
 }
 
 

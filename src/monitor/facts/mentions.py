@@ -82,6 +82,16 @@ _CALLED_FALSE = re.compile(
     r"(?:false|wrong|untrue|not\s+true|inaccurate|incorrect|fake|nonsense|made\s+up)\b",
     re.I,
 )
+# "the 100,000 figure as a thought experiment": a figure named again and dismissed.
+_DISMISSED = re.compile(
+    r"\b(?:that|this|the)\s+[\w,.]+\s+(?:figures?|numbers?|estimates?)\s+(?:is\s+|was\s+)?as\s+"
+    r"(?:a\s+|an\s+|mere\s+|pure\s+)*(?:thought\s+experiment|hypothetical|speculation|fantasy"
+    r"|guesswork|illustration)\b"
+    r"|\b(?:that|this|the)\s+[\w,.]+\s+(?:figures?|numbers?|estimates?)\s+(?:is|was)\s+"
+    r"(?:a\s+|an\s+|mere\s+|pure\s+|only\s+)*(?:thought\s+experiment|hypothetical|speculation"
+    r"|fantasy|guesswork|illustration)\b",
+    re.I,
+)
 _CLAIM_THAT = re.compile(r"\bclaim(?:s|ed|ing)?\s+that\b", re.I)
 _ANSWER_REACH = 3  # sentences: a question, the answerer's name and "No." may come between
 _COMPARED = re.compile(
@@ -151,7 +161,7 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
         return Reading("denied", confidence)
     if _quoted_claim(text[max(span.start, start - _REACH) : start]):
         return Reading("denied", confidence)
-    if _RETRACT.search(doc.sentence_text(s + 1)[:_REACH]) or _called_false(doc, s, end):
+    if _RETRACT.search(doc.sentence_text(s + 1)[:_REACH]) or _called_false(doc, s, start, end):
         return Reading("denied", confidence)
     if _CORRECTED.search(lead):
         return Reading("corrected", confidence)
@@ -169,20 +179,33 @@ def _quoted_claim(lead: str) -> bool:
     return rest.count('"') % 2 == 1 or rest.rfind("“") > rest.rfind("”")
 
 
-def _called_false(doc: Document, s: int, end: int) -> bool:
-    """Whether one of the next few sentences calls the figure false, before any other figure."""
+def _called_false(doc: Document, s: int, start: int, end: int) -> bool:
+    """Whether one of the next few sentences calls the figure false, before any other figure,
+    or names its value in doing so ("I would treat the 100,000 figure as a thought experiment").
+    """
     last = min(len(doc.sentences) - 1, s + _ANSWER_REACH)
     if last <= s:
         return False
     stop = doc.sentences[last].end
-    nxt = next((a.start for a in doc.amounts if a.start >= end), stop)
+    later = [a for a in doc.amounts if a.start >= end and a.start < stop]
+    nxt = later[0].start if later else stop
+    value = next((a.value for a in doc.amounts if a.start <= start < a.end), None)
     for k in range(s + 1, last + 1):
         span = doc.sentences[k]
+        for m in _DISMISSED.finditer(doc.text, span.start, span.end):
+            if any(_same(a.value, value) and m.start() <= a.start < m.end() for a in later):
+                return True
         if span.start >= nxt:
             return False
         if _CALLED_FALSE.search(doc.text, span.start, min(span.end, span.start + _REACH)):
             return True
     return False
+
+
+def _same(named: object, value: object) -> bool:
+    """Whether ``named`` names ``value`` again ("the 100,000 figure" for "100,000 or more")."""
+    ends = value if isinstance(value, tuple) else (value,)
+    return named is not None and (named == value or named in ends)
 
 
 def _line(doc: Document, pos: int) -> str:
