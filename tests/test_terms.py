@@ -421,6 +421,16 @@ ACTOR_CASES = [
         "The coalition says its troops for Ukraine stand ready to deploy in the event of a deal.",
         {"after_ceasefire": "present"},
     ),
+    (
+        "Europe would lead a reassurance force backed by the United States in Ukraine, the "
+        "leaders said.",
+        {"us_backstop": "proposed"},
+    ),
+    (
+        "A U.S. envoy said Washington would train the Ukraine force but would not commit to "
+        'defending it: "That is off the table."',
+        {"us_backstop": "absent"},
+    ),
     # a pronoun whose sentence before names no actor of the term states nothing
     (
         "Britain has ruled out a vote in Ukraine. It has agreed to lead truce monitoring.",

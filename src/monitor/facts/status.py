@@ -78,6 +78,7 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
             r"(?:appears?|appeared|features?) nowhere",
             r"nowhere in",
             r"(?:absent from|missing from|left out of|omitted from)",
+            r"(?:is|was|are|were|remains?) (?:not on|off) the table",
         ),
         "before": (
             r"(?:contains?|contained|includes?|included|mentions?|mentioned) (?:no|nothing on)",
