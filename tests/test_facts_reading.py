@@ -384,6 +384,12 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((90000, None), None, "denied")},
     ),
+    # "a force in the tens of thousands" is bound like "a force of tens of thousands".
+    "force-in-the-low-tens-of-thousands": (
+        'Planning papers describe a Ukraine force "in the low tens of thousands".',
+        "force.troops",
+        {((10000, 39999), None, "current")},
+    ),
 }
 
 

@@ -58,6 +58,8 @@ MORE = [
     ("half a million", 500000),
     ("a quarter of a million", 250000),
     ("a dozen", 12),
+    ("in the low tens of thousands", (10000, 39999)),
+    ("in the high tens of thousands", (60000, 99999)),
     ("about a dozen", 12),
     ("a dozen or so", 12),
     ("three dozen", 36),

@@ -155,6 +155,7 @@ _DEFINITE = re.compile(r"\b(?:the|those|these)\s+$", re.I)
 _SET_AT = re.compile(r"\b(?:at|to|of)\s+$", re.I)
 _HOW_BIG = re.compile(r"\bhow\s+(?:big|large|many|much|strong|sizeable)\b", re.I)
 _TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
+_IN_THE = re.compile(r"in\s+the\s", re.I)
 _BINDER_REACH = 60  # the longest subject or cue phrase plus "of", "at", "numbers" ...
 _UNIT_NUMBER = r"\s+(?:\w+\s+){0,2}?(?:numbers?|numbered|totals?|totalled|totaled)\s+$"
 
@@ -218,6 +219,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         return None
     bound_after = _bound_after(after, noun_at, ph) if word in ("unit", "bound") else (0, 0)
     tail = before[-_BINDER_REACH:]
+    if _IN_THE.match(text, amount.start):
+        tail += "of "  # "a force in the tens of thousands" reads as "a force of tens of thousands"
     bound = bool(ph.subject_binder and ph.subject_binder.search(tail)) or bound_after[0]
     cued = bool(ph.cue_binder and ph.cue_binder.search(tail)) or bound_after[1]
     if word == "unit":

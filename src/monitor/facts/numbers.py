@@ -54,6 +54,8 @@ VAGUE: dict[str, Value] = {
     "thousands": (1000, 99999),
     "in the thousands": (1000, 99999),
     "in the tens of thousands": (10000, 99999),
+    "in the low tens of thousands": (10000, 39999),
+    "in the high tens of thousands": (60000, 99999),
     "in the hundreds": (100, 999),
     "several hundred": (200, 999),
     "a few hundred": (200, 999),
@@ -172,10 +174,13 @@ _TRIGGER = re.compile(
 _LEAD_ENDS = frozenset(
     "about around some roughly approximately estimated estimate to close circa c. ~ than over "
     "above of exceeding least most as many much under below nearly almost between a approximate "
-    "upwards excess minimum maximum the".split()
+    "upwards excess minimum maximum the low high".split()
 )
 _MAX_NUMBER_WORDS = 24  # "nine hundred and ninety-nine million, nine hundred ..." is 17
-_LEAD = re.compile(rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+|\bin\s+the\s+)?$", re.IGNORECASE)
+_LEAD = re.compile(
+    rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+|\bin\s+the\s+(?:(?:low|high)\s+)?)?$",
+    re.IGNORECASE,
+)
 _LOOKBACK, _LOOKAHEAD = 40, 240
 
 
