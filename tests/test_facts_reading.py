@@ -390,6 +390,19 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((10000, 39999), None, "current")},
     ),
+    # "By comparison, ..." sets the sentence's first figure against the one just given.
+    "by-comparison-inherits-the-figure-before": (
+        "Ukraine's army would be capped at 700,000 in peacetime under the new draft. By "
+        "comparison, the first draft spoke of 550,000.",
+        "ukraine.army_cap",
+        {(700000, None, "current"), (550000, None, "current")},
+    ),
+    "by-comparison-keeps-the-exclusions": (
+        "The reassurance force for Ukraine would number 25,000 troops. By contrast, Russia "
+        "keeps 150,000 near the front.",
+        "force.troops",
+        {(25000, None, "current")},
+    ),
 }
 
 

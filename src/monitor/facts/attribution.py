@@ -155,6 +155,7 @@ _DEFINITE = re.compile(r"\b(?:the|those|these)\s+$", re.I)
 _SET_AT = re.compile(r"\b(?:at|to|of)\s+$", re.I)
 _HOW_BIG = re.compile(r"\bhow\s+(?:big|large|many|much|strong|sizeable)\b", re.I)
 _TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
+_CONTRAST = re.compile(r"\W*(?:by|in)\s+(?:comparison|contrast)\b", re.I)
 _IN_THE = re.compile(r"in\s+the\s", re.I)
 _BINDER_REACH = 60  # the longest subject or cue phrase plus "of", "at", "numbers" ...
 _UNIT_NUMBER = r"\s+(?:\w+\s+){0,2}?(?:numbers?|numbered|totals?|totalled|totaled)\s+$"
@@ -258,8 +259,12 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     unit_before = _unit_before(doc, ph, i, before)
     if unit_before is not None:
         return Head(True, span_start=unit_before, span_end=amount.end, how="unit-before")
-    if _COMPARE.search(before[-40:]) or (
-        prev is not None and _TO_AFTER_FROM.match(text[doc.amounts[prev].end : amount.start])
+    # "By comparison, the first draft spoke of 600,000": set against the figure just given.
+    contrast = prev is None and bool(_CONTRAST.match(text, sent.start))
+    if (
+        contrast
+        or _COMPARE.search(before[-40:])
+        or (prev is not None and _TO_AFTER_FROM.match(text[doc.amounts[prev].end : amount.start]))
     ):
         ante = prev if prev is not None else _antecedent(doc, i, heads, want_unit=False)
         if _counts(heads, ante):
