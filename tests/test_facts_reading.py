@@ -403,6 +403,12 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {(25000, None, "current")},
     ),
+    # The other side, however it is named.
+    "adversary-troops": (
+        "A reassurance force for Ukraine would face an adversary with 150,000 troops near Kyiv.",
+        "force.troops",
+        set(),
+    ),
 }
 
 
