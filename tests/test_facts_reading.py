@@ -409,6 +409,18 @@ ROWS: dict[str, Row] = {
         "force.troops",
         set(),
     ),
+    # With `since`, a figure its clause dates to an earlier year is another episode's.
+    "dated-before-the-story": (
+        "Ukraine's army would be capped at 700,000 in the new draft; in the failed 2022 talks, "
+        "Moscow sought to cap Ukraine's army at 90,000.",
+        "ukraine.army_cap",
+        {(700000, None, "current")},
+    ),
+    "since-an-earlier-year-is-not-dated": (
+        "Since 2024, the plan has been to cap Ukraine's army at 700,000.",
+        "ukraine.army_cap",
+        {(700000, None, "current")},
+    ),
 }
 
 

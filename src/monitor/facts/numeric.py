@@ -24,6 +24,7 @@ _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
 _DEFER_BEFORE = 40
 _NEXT_OPENING = 30
 _HEADING = 60
+_SINCE = re.compile(r"\b(?:since|from)\s+$", re.I)
 _BELONGS = re.compile(
     r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
     r"\s+up|who|which|that|are|were|is|was|have|had|has)\b)",
@@ -139,6 +140,8 @@ def _judge(
     amount = doc.amounts[i]
     if head.complement or (head.subset and not spec.cues) or not _in_range(amount.value, spec):
         return []
+    if spec.since is not None and _dated_before(doc, i, spec.since):
+        return []
     text = doc.text
     region = _region(doc, heads, i)
     regions = [region]
@@ -210,6 +213,24 @@ def _judge(
         )
         for qualifier in keys
     ]
+
+
+def _dated_before(doc: Document, i: int, since: int) -> bool:
+    """Whether amount ``i``'s clause dates it to a year before ``since`` (not "since 2022")."""
+    start, end = doc.clause(doc.amounts[i].start)
+    for a in doc.amounts:
+        if a.start >= end:
+            break
+        if a.kind != "year" or a.start < start:
+            continue
+        year = a.value if isinstance(a.value, int) else a.value[0]
+        if (
+            year is not None
+            and year < since
+            and not _SINCE.search(doc.text, max(0, a.start - 8), a.start)
+        ):
+            return True
+    return False
 
 
 def _said_at(doc: Document, heads: list[Head | None], i: int) -> int:

@@ -73,7 +73,9 @@ class NumericFactSpec(_Strict):
     With ``subject_in_clause`` the subject must be named in the figure's own clause, like a cue
     ("26 countries pledged *troops*", not "pledged to keep sanctions"). ``defer_cues`` hand an
     amount to another fact (the countries that *pledged* are not the count of members) unless
-    the amount is bound to a subject ("a coalition of 35 countries").
+    the amount is bound to a subject ("a coalition of 35 countries"). With ``since`` (a year),
+    a figure its clause dates to an earlier year ("in the 2022 talks, Moscow sought 85,000")
+    belongs to an earlier episode, not to the story.
     """
 
     id: str = Field(pattern=FACT_ID)
@@ -90,6 +92,7 @@ class NumericFactSpec(_Strict):
     qualifier: QualifierSpec | None = None
     min_value: int = Field(default=1, ge=0)
     max_value: int = Field(default=10_000_000, ge=1)
+    since: int | None = Field(default=None, ge=1000, le=2999)
 
     @field_validator("units", "subjects", "cues", "exclusions", "defer_cues", "topic")
     @classmethod
