@@ -19,6 +19,7 @@ from monitor.facts import find_facts
 from monitor.facts.prefix import guarded
 from monitor.facts.spec import TermsFactSpec
 from monitor.facts.terms import find_terms
+from monitor.facts.text import phrases_pattern
 
 from .conftest import REPO, SHARED
 
@@ -836,3 +837,18 @@ def test_dev_corpus_terms_f1_by_the_referee_scorer(tmp_path: Path) -> None:
     precision, recall, f1 = (float(g) for g in m.groups())
     assert f1 >= 0.85, out
     assert precision >= recall, out
+
+
+def test_phrases_sharing_an_opening_group_each_still_match() -> None:
+    # One copy of a shared opening group ("\\b(?:A|B)") serves several phrases; a phrase that is an
+    # alternation at its top level keeps its own alternatives.
+    pattern = phrases_pattern(
+        [
+            r"re:\b(?:Paris|Rome) hosts",
+            r"re:\b(?:Paris|Rome) sends? troops",
+            r"re:\b(?:Oslo) x|vote",
+        ]
+    )
+    assert pattern is not None
+    found = [m.group() for m in pattern.finditer("Rome hosts; Paris send troops; a vote; Oslo x")]
+    assert found == ["Rome hosts", "Paris send troops", "vote", "Oslo x"]

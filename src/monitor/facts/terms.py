@@ -18,6 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from monitor.facts.model import Finding
+from monitor.facts.prefix import guarded
 from monitor.facts.spec import Status, TermsFactSpec, TermSpec
 from monitor.facts.status import (
     Cues,
@@ -69,18 +70,39 @@ _ASIDE = re.compile(
 )
 
 
-# A sentence whose subject is a pronoun ("It has agreed to lead ...") is read with the named
-# subject of the sentence before it ("The United States has ruled out ...") in its place.
+# Term phrases say who acts first ("the United States would lead monitoring"); a text may name
+# the actor elsewhere. A sentence opening on a pronoun subject ("It has agreed to lead ...") is
+# also read with the named subject of the sentence before ("The United States has ruled out
+# ...") in the pronoun's place, and a relative clause with a named subject ("a monitoring
+# mechanism that the United States would lead") in the order of a main clause.
 _PRONOUN = re.compile(r"(?:It|They)\s+(?=[a-z])")
 _NAMED = re.compile(
     r"(?:(?:No|Yes)[.,]\s+)?((?:The\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}\s+)(?=[a-z])"
 )
+_RELATIVE = guarded(
+    re.compile(
+        r"\b(?:that|which)\s+((?:the\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}\s+"
+        r"(?:(?:would|will|is to|has agreed to|have agreed to|agreed to|offered to|plans to)\s+)?"
+        r"[a-z]+)\b"
+    )
+)
+_HEAD = re.compile(r"(?<![\w-])(?:[\w-]+\s+){1,4}$")
 
 
-def _stand_ins(text: str, spans: list[Span]) -> list[tuple[str, int, int, int]]:
-    """Sentences opening on a pronoun subject, as (the sentence with the previous sentence's
-    named subject in the pronoun's place, the subject's length, where the pronoun starts,
-    where the rest starts)."""
+@dataclass(frozen=True)
+class _StandIn:
+    """A reading of text[start:end] in another word order; a match in ``view`` counts when it
+    takes in both sides of ``junction`` and runs to ``end`` (or to ``rest`` plus its length
+    after the junction, when ``rest`` is given)."""
+
+    view: str
+    junction: int
+    start: int
+    end: int
+    rest: int | None
+
+
+def _stand_ins(text: str, spans: list[Span]) -> list[_StandIn]:
     out = []
     for i in range(1, len(spans)):
         pronoun = _PRONOUN.match(text, spans[i].start, spans[i].end)
@@ -88,8 +110,14 @@ def _stand_ins(text: str, spans: list[Span]) -> list[tuple[str, int, int, int]]:
             continue
         named = _NAMED.match(text, spans[i - 1].start, spans[i - 1].end)
         if named is not None:
-            view = named.group(1) + text[pronoun.end() : spans[i].end]
-            out.append((view, len(named.group(1)), pronoun.start(), pronoun.end()))
+            subject = named.group(1)
+            view = subject + text[pronoun.end() : spans[i].end]
+            out.append(_StandIn(view, len(subject), pronoun.start(), spans[i].end, pronoun.end()))
+    for m in _RELATIVE.finditer(text):
+        head = _HEAD.search(text, max(0, m.start() - 60), m.start())
+        if head is not None:
+            clause = m.group(1) + " "
+            out.append(_StandIn(clause + head.group(), len(clause), head.start(), m.end(), None))
     return out
 
 
@@ -223,17 +251,18 @@ def _locate(
 
 
 def _matches(
-    pattern: re.Pattern[str], text: str, stand_ins: list[tuple[str, int, int, int]]
+    pattern: re.Pattern[str], text: str, stand_ins: list[_StandIn]
 ) -> list[tuple[int, int]]:
-    """Where ``pattern`` matches in ``text``, and in the pronoun sentences read with their
-    stand-in subject (a match there must take in the subject; it runs from the pronoun)."""
+    """Where ``pattern`` matches in ``text``, and in the stand-in readings of its pronoun
+    sentences and relative clauses (a match there must take in the stand-in words)."""
     found = [(m.start(), m.end()) for m in pattern.finditer(text)]
     if not stand_ins:
         return found
-    for view, subject, pronoun, rest in stand_ins:
-        m = pattern.search(view)
-        if m is not None and m.start() < subject < m.end():
-            found.append((pronoun, rest + m.end() - subject))
+    for s in stand_ins:
+        m = pattern.search(s.view)
+        if m is not None and m.start() < s.junction < m.end():
+            end = s.end if s.rest is None else s.rest + m.end() - s.junction
+            found.append((s.start, end))
     return sorted(found)
 
 

@@ -98,7 +98,53 @@ def _compiled(phrases: tuple[str, ...], inflect: bool) -> re.Pattern[str] | None
         bodies = "|".join(sorted(plain, key=len, reverse=True))
         parts.append(rf"(?<![\w-])(?:{bodies})(?![\w])")
     parts.sort(key=len, reverse=True)
-    return guarded(re.compile("|".join(parts), re.IGNORECASE))
+    return guarded(re.compile("|".join(_factored(parts)), re.IGNORECASE))
+
+
+def _factored(parts: list[str]) -> list[str]:
+    """``parts`` with the ``re:`` phrases that open on the same group ("\\b{US} ...") tried
+    under one copy of it: a long shared word list is then scanned once a position, not once a
+    phrase."""
+    heads: dict[str, list[str]] = {}
+    for part in parts:
+        body = part[3:-1] if part.startswith("(?:") else part  # phrase_regex's (?:...) wrapper
+        head = _head(body) if body is not part else ""
+        heads.setdefault(head, []).append(body[len(head) :] if head else part)
+    out = []
+    for head, rests in heads.items():
+        if not head:
+            out.extend(rests)
+        elif len(rests) > 1:
+            out.append("(?:" + head + "(?:" + "|".join(rests) + "))")
+        else:
+            out.append("(?:" + head + rests[0] + ")")
+    return out
+
+
+def _head(body: str) -> str:
+    """The opening ``\\b(...)`` group of a ``re:`` phrase's source, or "" (also when the source
+    is an alternation at its top level, which a shared head would change)."""
+    if not body.startswith("\\b("):
+        return ""
+    depth, i, end = 0, 2, 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            i += 1
+        elif ch == "[":
+            i = body.find("]", i + 2)
+            if i < 0:
+                return ""
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and not end:
+                end = i + 1
+        elif ch == "|" and depth == 0:
+            return ""
+        i += 1
+    return body[:end]
 
 
 def _body(phrase: str, inflect: bool) -> str:
