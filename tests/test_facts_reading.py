@@ -421,6 +421,13 @@ ROWS: dict[str, Row] = {
         "ukraine.army_cap",
         {(700000, None, "current")},
     ),
+    # A figure "within the N ceiling" is a part of N, not another figure for the force.
+    "part-within-a-ceiling": (
+        "Sweden will send up to 500 troops to the Ukraine force, including a medical unit of "
+        "about 60 personnel within the overall 500 ceiling.",
+        "force.troops",
+        {((None, 500), "Sweden", "current")},
+    ),
 }
 
 

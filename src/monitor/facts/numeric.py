@@ -24,6 +24,7 @@ _EXCLUSION_BEFORE, _EXCLUSION_AFTER = 60, 40
 _DEFER_BEFORE = 40
 _NEXT_OPENING = 30
 _HEADING = 60
+_WITHIN = re.compile(r"\s+(?:within|out\s+of)\s+(?:the|a|its|their)\s+(?:[A-Za-z]+\s+)?", re.I)
 _SINCE = re.compile(r"\b(?:since|from)\s+$", re.I)
 _BELONGS = re.compile(
     r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
@@ -141,6 +142,10 @@ def _judge(
     if head.complement or (head.subset and not spec.cues) or not _in_range(amount.value, spec):
         return []
     if spec.since is not None and _dated_before(doc, i, spec.since):
+        return []
+    # "a protection unit of 150 personnel within the 300 ceiling": a part of the next figure.
+    part = _WITHIN.match(doc.text, max(amount.end, head.span_end))
+    if part is not None and any(a.start == part.end() for a in doc.amounts[i + 1 : i + 2]):
         return []
     text = doc.text
     region = _region(doc, heads, i)
