@@ -428,6 +428,17 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {((None, 500), "Sweden", "current")},
     ),
+    "relative-clause-of-a-place": (
+        "At a summit in London, which drew 30 leaders, the coalition agreed a reassurance "
+        "force for Ukraine of 25,000 troops.",
+        "force.troops",
+        {(25000, None, "current")},
+    ),
+    "year-later-in-the-clause-dates-something-else": (
+        "The draft would cap Ukraine's army at 700,000 against 250,000 soldiers in 2021.",
+        "ukraine.army_cap",
+        {(700000, None, "current")},
+    ),
 }
 
 

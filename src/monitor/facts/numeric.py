@@ -25,6 +25,7 @@ _DEFER_BEFORE = 40
 _NEXT_OPENING = 30
 _HEADING = 60
 _WITHIN = re.compile(r"\s+(?:within|out\s+of)\s+(?:the|a|its|their)\s+(?:[A-Za-z]+\s+)?", re.I)
+_DATED_AFTER = 24
 _SINCE = re.compile(r"\b(?:since|from)\s+$", re.I)
 _BELONGS = re.compile(
     r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
@@ -221,8 +222,15 @@ def _judge(
 
 
 def _dated_before(doc: Document, i: int, since: int) -> bool:
-    """Whether amount ``i``'s clause dates it to a year before ``since`` (not "since 2022")."""
-    start, end = doc.clause(doc.amounts[i].start)
+    """Whether amount ``i``'s clause dates it to a year before ``since`` (not "since 2022").
+
+    The year stands before the figure in its clause ("in the 2022 talks, Moscow sought 85,000")
+    or right after it ("85,000 troops in 2022"); one later in the clause dates something else
+    ("capped at 800,000, against 250,000 in 2021").
+    """
+    amount = doc.amounts[i]
+    start, end = doc.clause(amount.start)
+    end = min(end, amount.end + _DATED_AFTER)
     for a in doc.amounts:
         if a.start >= end:
             break

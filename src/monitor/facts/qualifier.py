@@ -33,7 +33,13 @@ _EACH = re.compile(r"\b(?:each|apiece)\b", re.I)
 _EACH_REACH = 40
 _EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
-_RELATIVE = re.compile(r",\s+(?:which|who)\b")
+# "France, which has said it could send ...": a relative clause about what the name offers.
+_RELATIVE = re.compile(
+    r",\s+(?:which|who)\s+(?:[\w-]+\s+){0,3}?(?:said|says|offered|offers|pledged|pledges"
+    r"|promised|promises|spoken|spoke|signalled|signaled|indicated|announced|proposed|proposes"
+    r"|could|would|will|plans?|intends?|is\s+ready|was\s+ready)\b",
+    re.I,
+)
 # "the Paris summit", "the London Declaration", "Paris-based": a place, not a government.
 _EVENT_AFTER = re.compile(
     r"^(?:-based|\s+(?:summit|meeting|talks|conference|declaration|format|process|agreement"
