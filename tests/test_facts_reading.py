@@ -439,6 +439,11 @@ ROWS: dict[str, Row] = {
         "ukraine.army_cap",
         {(700000, None, "current")},
     ),
+    "not-ruling-out-is-no-denial": (
+        "Spain did not rule out sending 1,500 troops to the reassurance force for Ukraine.",
+        "force.troops",
+        {(1500, "Spain", "current")},
+    ),
 }
 
 

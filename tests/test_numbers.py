@@ -126,6 +126,7 @@ def test_an_amount_keeps_its_words_in_running_text() -> None:
         ("in 2022", "year"),
         ("in 1995-96", "year"),
         ("the 2014–2015 talks", "year"),
+        ("1800-2000 troops", "number"),
         ("on 27 November", "date"),
         ("March 12", "date"),
         ("12.03.2025", "date"),

@@ -43,7 +43,8 @@ _NEGATED = re.compile(
 # The figure is what someone does not want: "not interested in a contingent of several thousand".
 _UNWANTED = re.compile(
     r"\b(?:not\s+interested\s+in|no\s+interest\s+in|(?:does|do|did)\s+not\s+want"
-    r"|(?:doesn|don|didn)['’]t\s+want|no\s+appetite\s+for|rul(?:es?|ed|ing)\s+out)\b",
+    r"|(?:doesn|don|didn)['’]t\s+want|no\s+appetite\s+for"
+    r"|(?<!not\s)(?<!n['’]t\s)(?<!never\s)rul(?:es?|ed|ing)\s+out)\b",
     re.I,
 )
 _CORRECTION_NOTE = re.compile(

@@ -111,8 +111,18 @@ _LABEL_BEFORE = re.compile(
     r"|Type|Mark|Block|Minsk|Vol\.|Volume|Item|Line|Step)\s*$",
     re.IGNORECASE,
 )
-# "in 2022", and a span of years: "in 1995-96", "the 2014-2015 talks".
-_YEAR = re.compile(r"(?:1[89]\d\d|2[01]\d\d)(?:[-\u2013/](?:\d\d|1[89]\d\d|2[01]\d\d))?")
+# "in 2022", and a span of years: "in 1995-96", "the 2014-2015 talks" (not "1800-2000 troops").
+_YEAR = re.compile(r"(1[89]\d\d|2[01]\d\d)(?:[-\u2013/](?:\d\d|(?P<to>1[89]\d\d|2[01]\d\d)))?")
+_YEARS_APART = 10
+
+
+def _is_year(text: str, start: int, end: int) -> bool:
+    m = _YEAR.fullmatch(text, start, end)
+    return m is not None and (
+        m.group("to") is None or 0 < int(m.group("to")) - int(m.group(1)) <= _YEARS_APART
+    )
+
+
 _MASKS = re.compile(
     r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
     r"|\b\d+/\d+\b"
@@ -229,7 +239,7 @@ def _read(text: str, m: re.Match[str]) -> Amount | None:
         b, b_len = _atom(b_text)
         if b is not None and b_len == len(b_text):
             value = _range(a, m.group("a"), b, b_text)
-            if isinstance(value, tuple) or _YEAR.fullmatch(text, m.start("a"), m.end()):
+            if isinstance(value, tuple) or _is_year(text, m.start("a"), m.end()):
                 return Amount(start, m.end(), value, exact=not q)
     end = m.start("a") + a_len
     suffix = (m.group("sfx") or "").strip().lower() if a_len == len(m.group("a")) else ""
@@ -348,7 +358,7 @@ def _classify(
         kind = "date"
     elif _LABEL_BEFORE.search(before):
         kind = "label"
-    elif _YEAR.fullmatch(raw):
+    elif _is_year(raw, 0, len(raw)):
         kind = "year"
     elif re.fullmatch(r"\d+\.\d+", raw):
         kind = "decimal"
