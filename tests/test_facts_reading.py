@@ -444,6 +444,11 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {(1500, "Spain", "current")},
     ),
+    "contributors-own-total": (
+        "Britain would send 9,000 troops in total to the reassurance force for Ukraine.",
+        "force.troops",
+        {(9000, UK, "current")},
+    ),
 }
 
 

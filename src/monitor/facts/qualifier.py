@@ -14,7 +14,10 @@ from monitor.facts.attribution import Head, Phrases
 from monitor.facts.document import Document
 
 _WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
-_WHOLE_AFTER = 30
+# "... troops for the whole force" (but "Britain would send 10,000 in total" is Britain's total).
+_WHOLE_AFTER = re.compile(
+    r"\s*(?:[\w-]+\s+){0,2}?(?:for|of|across)\s+the\s+(?:whole|entire|overall|combined)\b", re.I
+)
 # A country named as the source of a figure is not the one contributing it.
 _SOURCE_AFTER = re.compile(
     r"^(?:\s*(?:,|and)\s*[A-Z][\w.]*)*['’]?s?\s+(?:\w+\s+)?(?:officials?|ministers?|ministry"
@@ -67,7 +70,7 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     end = max(amount.end, head.span_end if head is not None else amount.end)
     lead = text[start : amount.start]
     # "the overall total of 30,000", "30,000 troops for the whole force": the force, no country.
-    if _WHOLE.search(lead[-60:]) or _WHOLE.search(text, end, min(sent.end, end + _WHOLE_AFTER)):
+    if _WHOLE.search(lead[-60:]) or _WHOLE_AFTER.match(text, end, sent.end):
         return [None]
     names = _names(doc, ph, start, end)
     if not names:
