@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import multiprocessing
 import resource
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +36,7 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "article-extraction-benchm
 
 
 def serve(routes: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
-    """A static server for ``routes`` on an ephemeral loopback port, in a daemon thread."""
+    """A static server for ``routes``, bound to an ephemeral loopback port, not yet serving."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -52,8 +52,15 @@ def serve(routes: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def start_elsewhere(server: ThreadingHTTPServer) -> multiprocessing.Process:
+    """Serve from a child process: web servers are not in the pipeline's process (nor its GIL)."""
+    proc = multiprocessing.get_context("fork").Process(target=server.serve_forever, daemon=True)
+    proc.start()
+    server.socket.close()  # the child owns the listening socket now
+    return proc
 
 
 def feed_xml(base: str, ids: list[str]) -> bytes:
@@ -92,6 +99,7 @@ def main() -> None:
     server = serve(routes)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     routes["/feed.xml"] = (feed_xml(base, list(pages)), "application/rss+xml")
+    server_process = start_elsewhere(server)
 
     settings = load_settings(REPO / "feeds.yaml", env={})
     settings = settings.model_copy(
@@ -113,7 +121,8 @@ def main() -> None:
         app = App(settings=settings, engine=engine)
         elapsed, stored = asyncio.run(run_pipeline(app, args.workers))
         engine.dispose()
-    server.shutdown()
+    server_process.terminate()
+    server_process.join()
     pipeline_rate = len(pages) / elapsed
     print(f"pages: {len(pages)}, stored versions: {stored}")
     print(f"pipeline (fetch..store): {elapsed:.2f} s, {pipeline_rate:.1f} pages/s")
