@@ -449,6 +449,12 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {(9000, UK, "current")},
     ),
+    "list-item-not-part-of-other-items": (
+        "Key points of the day:\n- Leaders discussed the reassurance force for Ukraine.\n"
+        "- Markets fell.\n- Storms hit the coast.\n- About 2,000 soldiers joined the drill.",
+        "force.troops",
+        set(),
+    ),
 }
 
 

@@ -376,10 +376,14 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
     if ph.subjects is None:
         return True
     s = doc.sentence_of(doc.amounts[i].start)
-    first = _window_start(doc, s, spec.subject_window)
+    # A list item reads as part of the line that introduces it ("Belgium will provide:"), not
+    # of the other items.
+    intro = doc.list_intro(s)
+    last = s if intro is None else intro
+    first = _window_start(doc, last, spec.subject_window)
+    places = [(doc.sentences[k].start, doc.sentences[k].end) for k in (*range(first, last + 1), s)]
     # The sentence after may name what the figure was about: "Leaders of 30 countries took
     # part. The coalition agreed ..." (only within its paragraph).
-    places = [(doc.sentences[k].start, doc.sentences[k].end) for k in range(first, s + 1)]
     if s + 1 < len(doc.sentences) and _same_paragraph(doc, s, s + 1):
         # ... as what it opens with, not in passing ("She added that the contributors ...").
         nxt = doc.sentences[s + 1]
@@ -391,12 +395,8 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
 
 
 def _window_start(doc: Document, s: int, window: int) -> int:
-    """The first of the ``window`` sentences before ``s``, not counting subheadings.
-
-    A list item reads as part of the line that introduces it ("Belgium will provide:").
-    """
-    intro = doc.list_intro(s)
-    k = s if intro is None else intro
+    """The first of the ``window`` sentences before ``s``, not counting subheadings."""
+    k = s
     while window > 0 and k > 0:
         k -= 1
         if not _is_heading(doc, k):
