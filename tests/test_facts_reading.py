@@ -379,7 +379,7 @@ ROWS: dict[str, Row] = {
     ),
     # A later sentence that names the figure again and dismisses it, whatever figures intervene.
     "figure-named-again-and-dismissed": (
-        "Some experts argue the Ukraine force would need 90,000 or more troops, which means "
+        "Some officials argue the Ukraine force needs 90,000 or more troops, which means "
         "three rotations a year. Ministers treat the 90,000 figure as pure speculation.",
         "force.troops",
         {((90000, None), None, "denied")},
@@ -452,6 +452,32 @@ ROWS: dict[str, Row] = {
     "list-item-not-part-of-other-items": (
         "Key points of the day:\n- Leaders discussed the reassurance force for Ukraine.\n"
         "- Markets fell.\n- Storms hit the coast.\n- About 2,000 soldiers joined the drill.",
+        "force.troops",
+        set(),
+    ),
+    # "the force may number N": a subject and a modal verb of size bind the figure.
+    "force-may-number": (
+        "The reassurance force for Ukraine may number 18,000.",
+        "force.troops",
+        {(18000, None, "current")},
+    ),
+    # A box of national armies: its items take no subject from the line after the box.
+    "context-box-item": (
+        "Context: armies in the region\n- Hungary: 40,000 troops\nThe coalition of the "
+        "willing will meet on Ukraine next week.",
+        "force.troops",
+        set(),
+    ),
+    # "a figure that was not confirmed" takes it back.
+    "figure-not-confirmed": (
+        "A newspaper said the force for Ukraine could number up to 45,000 - a figure that was "
+        "not confirmed by any government.",
+        "force.troops",
+        {((None, 45000), None, "denied")},
+    ),
+    # Analysts' reckoning in the conditional is not a plan.
+    "analysts-conditional": (
+        "Some analysts say a credible force for Ukraine would need 120,000 troops.",
         "force.troops",
         set(),
     ),

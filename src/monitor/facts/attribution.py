@@ -64,7 +64,9 @@ def _binder(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     heads = "|".join(phrase_regex(p) for p in phrases)
     return re.compile(
         rf"(?:{heads})[\"'”’]?s?\s+(?:now\s+)?(?:of|at|to|from|is|was|remains|numbers?|stands\s+at"
-        rf"|stood\s+at|(?:would|will|could|might|should)\s+be"
+        # "the force could number 20,000", "a force for Ukraine may number 20,000"
+        rf"|(?:(?:for|in)\s+[A-Z][\w'’-]*\s+)?(?:would|will|could|might|should|may)\s+(?:be|number|total)"
+        rf"|stood\s+at"
         # "Britain's contribution has been put at 5,000"
         rf"|(?:(?:has|have|had)\s+been|is|was|are|were)\s+(?:put|set|estimated|pegged|fixed)\s+at)"
         rf"\s+$",

@@ -88,6 +88,10 @@ class Document:
                 return i
         return None
 
+    def is_item(self, index: int) -> bool:
+        """Whether sentence ``index`` is a list item ("- up to 300 personnel ...")."""
+        return bool(_BULLET.match(self.text, self.sentences[index].start))
+
     def list_intro(self, index: int) -> int | None:
         """The line ending in ":" that introduces list item ``index`` ("Belgium will provide:")."""
         k = index
@@ -95,7 +99,7 @@ class Document:
             span = self.sentences[k]
             if k < index and self.text[span.end - 1] == ":":
                 return k
-            if not _BULLET.match(self.text, span.start):
+            if not self.is_item(k):
                 return None
             k -= 1
         return None

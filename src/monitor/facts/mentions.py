@@ -17,6 +17,9 @@ _DENIAL = re.compile(
     r"\b(?:dismissed|denied|denies|deny|disowned|disowns|repudiated|did\s+not\s+come\s+from"
     r"|didn['’]t\s+come\s+from|not\s+true|untrue|false|speculation|speculative|inaccurate"
     r"|incorrect(?:ly)?|erroneous(?:ly)?|wrongly|mistaken(?:ly)?|no\s+basis|fake)\b"
+    # "- a figure that was not confirmed", "a claim which could not be independently verified"
+    r"|\b(?:figure|number|claim|report|estimate)s?\s+(?:that|which)\s+(?:\w+\s+){0,2}?"
+    r"(?:not|never)\s+(?:\w+\s+){0,2}?(?:confirmed|verified)\b"
     # "officials disputed a report that ...": the report's figure, not a proposal they oppose
     r"|\b(?:disput|contest|reject|question)(?:ed|s)?\s+(?:a|the|this|that|these|those|such)\s+"
     r"(?:[\w-]+\s+){0,2}?(?:reports?|claims?|figures?|numbers?|accounts?|stor(?:y|ies))\b",
@@ -74,6 +77,12 @@ _HYPOTHETICAL = re.compile(
     r"\b(?:even\s+a|imagine|suppose|supposing|hypothetical(?:ly)?|for\s+the\s+sake\s+of)\b"
     # a figure worked out from one: "That would give a force of 26,000"
     r"|^\W*(?:that|this|which)\s+would\s+(?:give|mean|make|produce|leave|amount\s+to|add\s+up)\b",
+    re.I,
+)
+# An analysts' reckoning, not a plan: "Some analysts argue a deterrent would need 100,000".
+_ANALYSTS_CONDITIONAL = re.compile(
+    r"\b(?:analysts?|experts?|think[-\s]tanks?|researchers?|commentators?|scholars?|academics?)"
+    r"\b[^.;:]*\bwould\b",
     re.I,
 )
 # A later answer calls the figure false: "Can you confirm this? - No. That figure is false."
@@ -141,7 +150,8 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
     # The figure's neighbourhood in its sentence (bounded, for run-on "sentences" in tables).
     sentence = text[max(span.start, start - _REACH) : min(span.end, end + _REACH)]
     lead = text[max(region[0], start - _REACH) : start]
-    if _HYPOTHETICAL.search(text[max(span.start, start - _REACH) : start]):
+    opening = text[max(span.start, start - _REACH) : start]
+    if _HYPOTHETICAL.search(opening) or _ANALYSTS_CONDITIONAL.search(opening):
         return Reading("current", 0.0, drop=True)
     if _COMPARED.search(lead) and _NOW_AFTER.match(text[end : end + 20]):
         # "a ceiling of 800,000, down from 880,000 today": today's size, not an earlier cap.

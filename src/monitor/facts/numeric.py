@@ -384,7 +384,8 @@ def _subject_near(doc: Document, spec: NumericFactSpec, ph: Phrases, i: int, hea
     places = [(doc.sentences[k].start, doc.sentences[k].end) for k in (*range(first, last + 1), s)]
     # The sentence after may name what the figure was about: "Leaders of 30 countries took
     # part. The coalition agreed ..." (only within its paragraph).
-    if s + 1 < len(doc.sentences) and _same_paragraph(doc, s, s + 1):
+    # (Not for a list item: "- Romania: 70,000 troops" in a box of national armies.)
+    if not doc.is_item(s) and s + 1 < len(doc.sentences) and _same_paragraph(doc, s, s + 1):
         # ... as what it opens with, not in passing ("She added that the contributors ...").
         nxt = doc.sentences[s + 1]
         places.append((nxt.start, min(nxt.end, nxt.start + _NEXT_OPENING)))
