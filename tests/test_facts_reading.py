@@ -481,6 +481,22 @@ ROWS: dict[str, Row] = {
         "force.troops",
         set(),
     ),
+    "share-per-country": (
+        "Officials said the Ukraine force could include several hundred troops per country.",
+        "force.troops",
+        set(),
+    ),
+    # What a country has is its own army, what a planned force would have is the force.
+    "holder-has-its-own-troops": (
+        "Denmark has about 15,000 troops, a fraction of the reassurance force planned for Ukraine.",
+        "force.troops",
+        set(),
+    ),
+    "planned-force-would-have": (
+        "The reassurance force for Ukraine would have about 24,000 troops.",
+        "force.troops",
+        {(24000, None, "current")},
+    ),
 }
 
 

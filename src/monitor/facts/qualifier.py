@@ -32,7 +32,9 @@ _FROM_AFTER = re.compile(
     r"(?:from|by)\s+(?:the\s+)?",
     re.I,
 )
-_EACH = re.compile(r"\b(?:each|apiece)\b", re.I)
+_EACH = re.compile(
+    r"\b(?:each|apiece|per\s+(?:country|nation|member|contributor|participant))\b", re.I
+)
 _EACH_REACH = 40
 _EACH_AFTER = re.compile(r"[\"'”’]?\s*(?:\w+\s+)?each\b", re.I)
 _SOURCE_BEFORE = re.compile(r"\b(?:according\s+to|by|from|in|with|at|to)\s+(?:the\s+)?$", re.I)
