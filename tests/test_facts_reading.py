@@ -497,6 +497,23 @@ ROWS: dict[str, Row] = {
         "force.troops",
         {(24000, None, "current")},
     ),
+    # "-strong": before a modified subject noun, or said of the force itself.
+    "strong-before-a-modified-subject": (
+        "A 6,000-strong Italian contingent could deploy to Ukraine after a ceasefire.",
+        "force.troops",
+        {(6000, "Italy", "current")},
+    ),
+    "strong-as-a-predicate": (
+        "The force for Ukraine could be 22,000-strong, officials said.",
+        "force.troops",
+        {(22000, None, "current")},
+    ),
+    # An exclusion does not reach across a semicolon.
+    "exclusion-not-across-semicolon": (
+        "All 32 NATO allies back Ukraine; the coalition of the willing has 33 members.",
+        "coalition.countries",
+        {(33, None, "current")},
+    ),
 }
 
 

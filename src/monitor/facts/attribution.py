@@ -187,7 +187,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     word, noun_at, complement = _noun_after(after, ph)
     if amount.kind == "year" and word != "unit":
         return None
-    span = (amount.start, amount.end + noun_at if word == "unit" else amount.end)
+    span = (amount.start, amount.end + noun_at if word in ("unit", "bound") else amount.end)
 
     if _PARTITIVE_AFTER.match(after) or _PARTITIVE_BEFORE.search(before[-40:]):
         ante = _antecedent(doc, i, heads, want_unit=True)
@@ -324,11 +324,15 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
     if hyphen:
         if ph.units.fullmatch(hyphen.group(1)):
             return "unit", hyphen.end(), False
-        if hyphen.group(1).lower() == "strong":  # "a 10,000-strong force"
+        if hyphen.group(1).lower() == "strong":  # "a 10,000-strong (British) force"
             rest = re.match(r"\s+", after[hyphen.end() :])
             at = hyphen.end() + (rest.end() if rest else 0)
-            if any(_is_head(after, at, ph)):
-                return "bound", at, False
+            mods = _OF_MODIFIERS.match(after, at)
+            for pos in (at, mods.end()) if mods else (at,):
+                if any(_is_head(after, pos, ph)):
+                    return "bound", pos, False
+            if not after[at : at + 1].isalpha():  # "the force could be 25,000-strong."
+                return "bare", 0, False
         return "other", 0, False
     of = _OF_UNIT.match(after)
     if of is not None:  # "dozens of countries", "thousands of (French) troops"

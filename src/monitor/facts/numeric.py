@@ -354,6 +354,8 @@ def _window(doc: Document, i: int, head: Head) -> tuple[int, int]:
     amount = doc.amounts[i]
     sent = doc.sentences[doc.sentence_of(amount.start)]
     start = max(sent.start, amount.start - _EXCLUSION_BEFORE)
+    # "32 NATO allies back Ukraine; the coalition has 31 members": not across a semicolon.
+    start = max(start, doc.text.rfind(";", start, amount.start) + 1)
     # Another figure's words are its own; a year's are not ("NATO's force in 1995-96 numbered").
     if i > 0 and doc.amounts[i - 1].end > start and doc.amounts[i - 1].kind != "year":
         start = doc.amounts[i - 1].end
