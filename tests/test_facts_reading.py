@@ -514,6 +514,86 @@ ROWS: dict[str, Row] = {
         "coalition.countries",
         {(33, None, "current")},
     ),
+    # A cap may count people with any people-noun; the size today it is compared with is not it.
+    "cap-in-a-people-noun": (
+        "Under the draft, Ukraine's army would be limited to 700,000 persons in peacetime.",
+        "ukraine.army_cap",
+        {(700000, None, "current")},
+    ),
+    "cap-compared-with-size-today": (
+        "The ceiling on Ukraine's army compares with some 900,000 people now serving.",
+        "ukraine.army_cap",
+        set(),
+    ),
+    # "in 'the low thousands'" binds like "of" after a subject noun.
+    "in-the-low-thousands-after-subject": (
+        'Officials said Poland was preparing a contribution in "the low thousands" to the '
+        "reassurance force for Ukraine.",
+        "force.troops",
+        {((1000, 3999), "Poland", "current")},
+    ),
+    # A country's government that acts (approves, offers) owns the figure; one that speaks
+    # ("Polish officials said") is its source.
+    "government-acting-owns-the-figure": (
+        "Latvia's government has approved sending about 120 soldiers to the multinational force "
+        "in Ukraine.",
+        "force.troops",
+        {(120, "Latvia", "current")},
+    ),
+    "apposition-restates-the-figure": (
+        "Norway's cabinet has offered one battalion of soldiers — about 400 troops — to the "
+        "force in Ukraine.",
+        "force.troops",
+        {(400, "Norway", "current")},
+    ),
+    # "out of N" is the whole group, not what the part did.
+    "out-of-the-whole-is-no-pledge": (
+        "Twenty countries remain committed to contributing to the force for Ukraine, out of 33 "
+        "in the coalition of the willing.",
+        "coalition.pledged",
+        {(20, None, "current")},
+    ),
+    "out-of-the-whole-is-membership": (
+        "Twenty countries remain committed to contributing to the force for Ukraine, out of 33 "
+        "in the coalition of the willing.",
+        "coalition.countries",
+        {(33, None, "current")},
+    ),
+    # A multiplier is no figure a bare one can refer back to.
+    "multiplier-is-no-antecedent": (
+        'Britain has said it could commit "up to 8,000" personnel to the force for Ukraine, '
+        'though rotation would need three times as many. Italy has talked about "several '
+        'thousand".',
+        "force.troops",
+        {((None, 8000), UK, "current"), ((2000, 9999), "Italy", "current")},
+    ),
+    # A figure referring back is placed by the subject of the one it refers to.
+    "range-refers-back-to-a-placed-figure": (
+        "The multinational force for Ukraine was first planned at 50,000 troops. That was judged "
+        "unrealistic in spring. By autumn the working range had shrunk to between 12,000 and "
+        "18,000.",
+        "force.troops",
+        {(50000, None, "historical"), ((12000, 18000), None, "current")},
+    ),
+    # A figure disowned or unconfirmed in its sentence is denied; one only asked about is none.
+    "figure-has-not-been-confirmed": (
+        'Sweden said it could send "some hundreds" of soldiers to the force for Ukraine, though '
+        "the figure has not been confirmed.",
+        "force.troops",
+        {((100, 999), "Sweden", "denied")},
+    ),
+    "figure-was-never-a-commitment": (
+        'Germany once mentioned "up to 5,000" soldiers for the force in Ukraine, but its minister '
+        'later said this number "was never a commitment".',
+        "force.troops",
+        {((None, 5000), "Germany", "denied")},
+    ),
+    "how-many-is-asked-not-stated": (
+        "Leaders are still discussing how many thousands of soldiers to send to the force for "
+        "Ukraine.",
+        "force.troops",
+        set(),
+    ),
 }
 
 

@@ -60,6 +60,10 @@ MORE = [
     ("a dozen", 12),
     ("in the low tens of thousands", (10000, 39999)),
     ("in the high tens of thousands", (60000, 99999)),
+    ("in the low thousands", (1000, 3999)),
+    ("low thousands", (1000, 3999)),
+    ("in the high thousands", (7000, 9999)),
+    ("in the low hundreds", (100, 399)),
     ("about a dozen", 12),
     ("a dozen or so", 12),
     ("three dozen", 36),
@@ -134,6 +138,7 @@ def test_an_amount_keeps_its_words_in_running_text() -> None:
         ("Article 5", "label"),
         ("point 6 of the draft", "label"),
         ("Resolution 1701", "label"),
+        ("how many thousands of sailors", "question"),
     ],
 )
 def test_distractor_kinds_are_marked(text: str, kind: str) -> None:

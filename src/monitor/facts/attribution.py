@@ -135,7 +135,8 @@ _PARTITIVE_OF_THE = re.compile(r"^\s+of\s+(?:the\b|what\s)", re.I)
 _PARTITIVE_BEFORE = re.compile(r"\b(?:of|from)\s+(?:them|those|these|which|whom)\s*,?\s*$", re.I)
 _FROM_GROUP = re.compile(r"^\W*(?:from|of|out\s+of)\s+(?:the\s+)?(?:[A-Za-z]+\s+)?$", re.I)
 _FIGURE = re.compile(
-    r"\b(?:figure|number|total|tally|estimate|headcount|count|requirement|size)\b[^.;!?\d]{0,60}?"
+    r"\b(?:figure|number|total|tally|estimate|headcount|count|requirement|size|range)\b"
+    r"[^.;!?\d]{0,60}?"
     r"\b(?:is|was|at|remains|remained|has\s+been|had\s+been|stands\s+at|stood\s+at|of|to|be)"
     r"\s+$",
     re.I,
@@ -158,7 +159,9 @@ _SET_AT = re.compile(r"\b(?:at|to|of)\s+$", re.I)
 _HOW_BIG = re.compile(r"\bhow\s+(?:big|large|many|much|strong|sizeable)\b", re.I)
 _TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
 _CONTRAST = re.compile(r"\W*(?:by|in)\s+(?:comparison|contrast)\b", re.I)
+_TIMES = re.compile(r"\s+times\b", re.I)
 _IN_THE = re.compile(r"in\s+the\s", re.I)
+_IN_THE_BEFORE = re.compile(r"\s+in\s+[\"“‘']*the\s+$", re.I)
 _BINDER_REACH = 60  # the longest subject or cue phrase plus "of", "at", "numbers" ...
 _UNIT_NUMBER = r"\s+(?:\w+\s+){0,2}?(?:numbers?|numbered|totals?|totalled|totaled)\s+$"
 
@@ -224,6 +227,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     tail = before[-_BINDER_REACH:]
     if _IN_THE.match(text, amount.start):
         tail += "of "  # "a force in the tens of thousands" reads as "a force of tens of thousands"
+    elif (in_the := _IN_THE_BEFORE.search(tail)) is not None:
+        tail = tail[: in_the.start()] + " of "  # 'a contribution in "the low thousands"'
     bound = bool(ph.subject_binder and ph.subject_binder.search(tail)) or bound_after[0]
     cued = bool(ph.cue_binder and ph.cue_binder.search(tail)) or bound_after[1]
     if word == "unit":
@@ -412,6 +417,9 @@ def _antecedent(doc: Document, i: int, heads: list[Head | None], *, want_unit: b
         if doc.sentence_of(doc.amounts[j].start) < s - (2 if want_unit else 1):
             break
         head = heads[j]
+        # "three times as many" multiplies a figure; it is none itself.
+        if _TIMES.match(doc.text, doc.amounts[j].end):
+            continue
         if not want_unit:
             return j
         if head is not None and head.unit and not head.subset:

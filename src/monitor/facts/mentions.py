@@ -17,9 +17,13 @@ _DENIAL = re.compile(
     r"\b(?:dismissed|denied|denies|deny|disowned|disowns|repudiated|did\s+not\s+come\s+from"
     r"|didn['’]t\s+come\s+from|not\s+true|untrue|false|speculation|speculative|inaccurate"
     r"|incorrect(?:ly)?|erroneous(?:ly)?|wrongly|mistaken(?:ly)?|no\s+basis|fake)\b"
-    # "- a figure that was not confirmed", "a claim which could not be independently verified"
-    r"|\b(?:figure|number|claim|report|estimate)s?\s+(?:that|which)\s+(?:\w+\s+){0,2}?"
+    # "- a figure that was not confirmed", "a claim which could not be independently verified",
+    # "though the figure has not been confirmed"
+    r"|\b(?:figure|number|claim|report|estimate)s?\s+(?:(?:that|which)\s+)?(?:\w+\s+){0,2}?"
     r"(?:not|never)\s+(?:\w+\s+){0,2}?(?:confirmed|verified)\b"
+    # 'later said this number "was never a commitment"': disowned by whoever gave it
+    r"|\b(?:was|were|has\s+been|had\s+been)\s+never\s+(?:a|an|any)\s+(?:firm\s+)?"
+    r"(?:commitment|promise|pledge|offer)\b"
     # "officials disputed a report that ...": the report's figure, not a proposal they oppose
     r"|\b(?:disput|contest|reject|question)(?:ed|s)?\s+(?:a|the|this|that|these|those|such)\s+"
     r"(?:[\w-]+\s+){0,2}?(?:reports?|claims?|figures?|numbers?|accounts?|stor(?:y|ies))\b",

@@ -3,8 +3,9 @@
 :func:`find_amounts` returns every amount in a text with its character span, its value normalized
 as ``../shared/facts/SCHEMA.md`` says (an integer, or ``(low, high)`` with ``None`` for an open
 end) and its *kind*: plain numbers are ``number``; money, percentages, years, dates, clock times,
-labels ("Article 5", "point 6") and decimals are marked so that no fact counts them. Number words
-are validated and valued by text2num; this module only finds where they are.
+labels ("Article 5", "point 6"), decimals and amounts asked about ("how many thousands") are
+marked so that no fact counts them. Number words are validated and valued by text2num; this
+module only finds where they are.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Literal
 from text_to_num import text2num
 
 Value = int | tuple[int | None, int | None]
-Kind = Literal["number", "money", "percent", "year", "date", "time", "label", "decimal"]
+Kind = Literal["number", "money", "percent", "year", "date", "time", "label", "decimal", "question"]
 
 _ONES = "one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -57,6 +58,12 @@ VAGUE: dict[str, Value] = {
     "in the low tens of thousands": (10000, 39999),
     "in the high tens of thousands": (60000, 99999),
     "in the hundreds": (100, 999),
+    "in the low thousands": (1000, 3999),
+    "low thousands": (1000, 3999),
+    "in the high thousands": (7000, 9999),
+    "high thousands": (7000, 9999),
+    "in the low hundreds": (100, 399),
+    "low hundreds": (100, 399),
     "several hundred": (200, 999),
     "a few hundred": (200, 999),
     "hundreds": (100, 999),
@@ -105,6 +112,8 @@ _CURRENCY_AFTER = re.compile(
 _PERCENT_AFTER = re.compile(r"^\s*(?:%|per\s*cent\b|percent\b|percentage\s+points?\b|pc\b)", re.I)
 _DATE_BEFORE = re.compile(rf"\b{_MONTH}\s*$")
 _DATE_AFTER = re.compile(rf"^(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH}(?![a-z])")
+# "how many thousands of soldiers to send": an amount asked about, not stated.
+_QUESTION_BEFORE = re.compile(r"\bhow\s+many\s+$", re.I)
 _LABEL_BEFORE = re.compile(
     r"\b(?:Article|Articles|Art\.|point|points|Resolution|Section|Chapter|Clause|Paragraph|No\."
     r"|Room|Flight|Route|Highway|page|Protocol|Phase|Stage|Level|Part|Rule|Amendment|Model"
@@ -188,7 +197,7 @@ _LEAD_ENDS = frozenset(
 )
 _MAX_NUMBER_WORDS = 24  # "nine hundred and ninety-nine million, nine hundred ..." is 17
 _LEAD = re.compile(
-    rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+|\bin\s+the\s+(?:(?:low|high)\s+)?)?$",
+    rf"(?:\bbetween\s+|\b{_QUALIFIER}\s+)?(?:\ba\s+|\bin\s+the\s+(?:(?:low|high)\s+)?|\b(?:low|high)\s+)?$",
     re.IGNORECASE,
 )
 _LOOKBACK, _LOOKAHEAD = 40, 240
@@ -358,6 +367,8 @@ def _classify(
         kind = "date"
     elif _LABEL_BEFORE.search(before):
         kind = "label"
+    elif _QUESTION_BEFORE.search(before):
+        kind = "question"
     elif _is_year(raw, 0, len(raw)):
         kind = "year"
     elif re.fullmatch(r"\d+\.\d+", raw):

@@ -50,6 +50,10 @@ _REDUCTION = re.compile(
 _PRESENT_CLAUSE = re.compile(
     r"\b(?:which|that|who)\s+(?:\w+\s+)?(?:now|currently|today|at\s+present|presently)\b", re.I
 )
+_OUT_OF = re.compile(r"\bout\s+of\s+(?:a\s+|the\s+)?$", re.I)
+_COMPARED = re.compile(
+    r"\b(?:compar(?:es|ed|ing)\s+(?:with|to)|against|versus|vs\.?)\s+(?:\w+\s+){0,2}$", re.I
+)
 _PRESENT = re.compile(
     r"\b(?:current(?:ly)?|today['’]?s?|now|at\s+present|presently|existing)\b", re.I
 )
@@ -187,7 +191,13 @@ def _judge(
             # "26 countries pledged in September": what was pledged was said nearby.
             if not _bare_cue(text, ph, region) or not _subject_near(doc, spec, ph, i, head):
                 return []
-    elif not head.bound and not _subject_near(doc, spec, ph, i, head):
+    elif not head.bound and not any(
+        # "... called for 64,000 troops. The working range had shrunk to 15,000-20,000": the
+        # figure it refers back to was placed.
+        _subject_near(doc, spec, ph, k, h)
+        for k in chain
+        if (h := heads[k]) is not None
+    ):
         # Explainers and interviews answer "How many countries are involved?" under a headline
         # naming the subject; elsewhere a subject only in the headline is too far away.
         headline = doc.headline
@@ -315,6 +325,9 @@ def _not_the_cap(doc: Document, region: tuple[int, int], start: int, end: int, p
     cues = [m.group(0).lower() for m in found]
     if _FROM_X.search(lead) and _TO_Y.match(text, end):
         return bool(cues) and all(_REDUCTION.fullmatch(c) for c in cues)
+    # "The ceiling compares with roughly 880,000 now serving": the yardstick, not the cap.
+    if _COMPARED.search(lead):
+        return True
     if not found:
         return bool(_PRESENT.search(lead))
     # "wants to cap Ukraine's army, which is now at 880,000": the thing as it is today.
@@ -336,6 +349,10 @@ def _region(doc: Document, heads: list[Head | None], i: int) -> tuple[int, int]:
     start, end = doc.clause(amount.start)
     if i > 0 and doc.amounts[i - 1].end > start:
         start = doc.amounts[i - 1].end
+        # "26 countries remain committed, out of 35 in the coalition": the whole group; what
+        # was said before is the part's.
+        if _OUT_OF.search(doc.text, start, amount.start):
+            start = amount.start
     head = heads[i]
     nxt = i + 1
     # "twenty-six of the 35-nation coalition's members signed up": the verb is the 26's.

@@ -27,6 +27,14 @@ _SOURCE_AFTER = re.compile(
     r"|experts?|researchers?)\b",
     re.I,
 )
+# "Estonia's government has approved sending ...": the government acts, it is no source.
+_ACTOR_VERB = re.compile(
+    r"\s+(?:(?:has|have|had|will|would|could|is|was|also|already|now)\s+){0,2}"
+    r"(?:approved|agreed|decided|offered|pledged|committed|promised|intends?|ready|prepared"
+    r"|plans?|planned|volunteered)\b",
+    re.I,
+)
+_APPOSITION = re.compile(r"[\w\s-]{0,40}?\s*(?:—|–|--|\()\s*$")
 _FROM_AFTER = re.compile(
     r"\s+(?:(?:would|will|could|might|are\s+to)\s+come\s+|coming\s+|provided\s+)?"
     r"(?:from|by)\s+(?:the\s+)?",
@@ -65,7 +73,8 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     for j in range(i - 1, -1, -1):
         if doc.amounts[j].end <= sent.start:
             break
-        if heads[j] is not None:
+        # "one company of soldiers — about 150 troops —": the same figure restated.
+        if heads[j] is not None and not _APPOSITION.match(text, doc.amounts[j].end, amount.start):
             start = doc.amounts[j].end
             break
     head = heads[i]
@@ -130,7 +139,10 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
             follows = text[m.end() : m.end() + 60]
             # "a bidding war with France, which has said it could send ...": the clause is its.
             if not _RELATIVE.match(follows):
-                if _SOURCE_AFTER.match(follows) or _EVENT_AFTER.match(follows):
+                source = _SOURCE_AFTER.match(follows)
+                if source is not None and _ACTOR_VERB.match(follows, source.end()):
+                    source = None
+                if source is not None or _EVENT_AFTER.match(follows):
                     continue
                 if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
                     continue
