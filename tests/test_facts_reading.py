@@ -559,6 +559,13 @@ ROWS: dict[str, Row] = {
         "coalition.countries",
         {(33, None, "current")},
     ),
+    # A figure set after its unit noun by a dash counts that noun.
+    "figure-after-its-noun-and-a-dash": (
+        "The coalition of the willing is a loose list of countries — some forty, depending on "
+        "who counts.",
+        "coalition.countries",
+        {(40, None, "current")},
+    ),
     # A multiplier is no figure a bare one can refer back to.
     "multiplier-is-no-antecedent": (
         'Britain has said it could commit "up to 8,000" personnel to the force for Ukraine, '

@@ -159,6 +159,7 @@ _SET_AT = re.compile(r"\b(?:at|to|of)\s+$", re.I)
 _HOW_BIG = re.compile(r"\bhow\s+(?:big|large|many|much|strong|sizeable)\b", re.I)
 _TO_AFTER_FROM = re.compile(r"^\s+to\s+$", re.I)
 _CONTRAST = re.compile(r"\W*(?:by|in)\s+(?:comparison|contrast)\b", re.I)
+_DASH_BEFORE = re.compile(r"\s*(?:—|–|--)\s*$")
 _TIMES = re.compile(r"\s+times\b", re.I)
 _IN_THE = re.compile(r"in\s+the\s", re.I)
 _IN_THE_BEFORE = re.compile(r"\s+in\s+[\"“‘']*the\s+$", re.I)
@@ -393,8 +394,14 @@ def _unit_before(doc: Document, ph: Phrases, i: int, before: str) -> int | None:
     Only within the figure's clause: "publish the number of troops; vague pledges - 'several
     thousand' - do not deter" gives no number of troops.
     """
-    start = max(doc.amounts[i - 1].end if i > 0 else 0, doc.clause(doc.amounts[i].start)[0])
     offset = doc.amounts[i].start - len(before)
+    # "a list of countries — some thirty": the figure set after its noun by a dash.
+    dash = _DASH_BEFORE.search(before)
+    if dash is not None:
+        for m in ph.units.finditer(before, max(0, dash.start() - 40), dash.start()):
+            if m.end() == dash.start():
+                return offset + m.start()
+    start = max(doc.amounts[i - 1].end if i > 0 else 0, doc.clause(doc.amounts[i].start)[0])
     window = before[max(0, start - offset) :] if start > offset else before
     base = doc.amounts[i].start - len(window)
     for m in re.finditer(r"\bnumber\s+of\s+", window, re.I):
