@@ -64,6 +64,7 @@ MORE = [
     ("low thousands", (1000, 3999)),
     ("in the high thousands", (7000, 9999)),
     ("in the low hundreds", (100, 399)),
+    ("in the dozens", (24, 99)),
     ("about a dozen", 12),
     ("a dozen or so", 12),
     ("three dozen", 36),

@@ -71,6 +71,7 @@ VAGUE: dict[str, Value] = {
     "a dozen or so": 12,
     "dozen or so": 12,
     "dozens": (24, 99),
+    "in the dozens": (24, 99),
     "a handful": (3, 6),
 }
 _INEXACT_VAGUE = "|".join(re.escape(k) for k in sorted(VAGUE, key=len, reverse=True))
