@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from monitor import schedule
 from monitor.app import App
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, NetworkError, ParseError
-from monitor.extract import Page, extract_page, make_pool
+from monitor.extract import Page, extract_page, make_pool, start_pool
 from monitor.facts import Finding, find_facts
 from monitor.facts.spec import FactSpec
 from monitor.fetch import Fetcher, FetchResult, build_client
@@ -84,6 +84,7 @@ async def open_runtime(app: App, *, workers: int | None = None) -> AsyncIterator
     client = build_client(app.settings.fetch)
     pool = make_pool(workers)
     try:
+        await start_pool(pool, workers)
         yield Runtime(fetcher=Fetcher(app.settings.fetch, client), pool=pool)
     finally:
         await client.aclose()
