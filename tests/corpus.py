@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections import Counter
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from .conftest import SHARED
 
@@ -43,3 +47,25 @@ def token_f1(predictions: dict[str, str], truth: dict[str, str]) -> float:
             recalls.append(tp / sum(gold.values()))
     p, r = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
     return 2 * p * r / (p + r)
+
+
+def score_backtest(events: list[dict[str, Any]], tmp_path: Path) -> tuple[int, int, int, str]:
+    """The referee's score of backtest ``events`` on the dev timeline: (found, expected,
+    spurious, its whole output)."""
+    out = tmp_path / "events.json"
+    out.write_text(json.dumps(events))
+    score = subprocess.run(
+        [
+            sys.executable,
+            str(SHARED / "facts/score_backtest.py"),
+            str(SHARED / "facts/dev/timeline.yaml"),
+            str(out),
+            "--details",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    last = score.stdout.strip().splitlines()[-1]
+    found, total = last.split("found ")[1].split(",")[0].split("/")
+    return int(found), int(total), int(last.rsplit(" ", 1)[1]), score.stdout

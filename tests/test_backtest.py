@@ -7,12 +7,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from monitor.cli import main
 from tests.conftest import REPO, SHARED
+from tests.corpus import score_backtest
 
 DATA = Path(__file__).parent / "data" / "backtest"
 CONFIG = DATA / "strike.yaml"
@@ -140,26 +140,6 @@ def test_undated_html_article_is_read(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (last["article"], last["kind"], last["new"]) == ("cal-06", "conflict", 5000)
 
 
-def _score(events: list[dict[str, Any]], tmp_path: Path) -> tuple[int, int, int, str]:
-    out = tmp_path / "events.json"
-    out.write_text(json.dumps(events))
-    score = subprocess.run(
-        [
-            sys.executable,
-            str(SHARED / "facts/score_backtest.py"),
-            str(DEV / "timeline.yaml"),
-            str(out),
-            "--details",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    last = score.stdout.strip().splitlines()[-1]
-    found, total = last.split("found ")[1].split(",")[0].split("/")
-    return int(found), int(total), int(last.rsplit(" ", 1)[1]), score.stdout
-
-
 def test_dev_corpus_backtest_scores(tmp_path: Path) -> None:
     # The bar of issue 4, as a user runs it from the repository: the real fact finders of
     # feeds.yaml, every expected alert of TIMELINE.md on the right article, nothing spurious.
@@ -170,6 +150,6 @@ def test_dev_corpus_backtest_scores(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    found, total, spurious, details = _score(json.loads(run.stdout), tmp_path)
+    found, total, spurious, details = score_backtest(json.loads(run.stdout), tmp_path)
     assert (found, total) == (24, 24), details
     assert spurious == 0, details

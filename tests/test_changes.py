@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from monitor.changes import (
 )
 from monitor.config import HistoryConfig
 from tests.conftest import SHARED
+from tests.corpus import score_backtest
 
 CFG = HistoryConfig()
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -208,24 +206,9 @@ def _gold_replay() -> list[dict[str, Any]]:
 
 def test_labelled_dev_facts_replay_to_the_expected_alerts(tmp_path: Path) -> None:
     # The change stage alone, fed the human labels: every expected alert, nothing spurious.
-    out = tmp_path / "events.json"
-    out.write_text(json.dumps(_gold_replay()))
-    score = subprocess.run(
-        [
-            sys.executable,
-            str(SHARED / "facts/score_backtest.py"),
-            str(SHARED / "facts/dev/timeline.yaml"),
-            str(out),
-            "--details",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    last = score.stdout.strip().splitlines()[-1]
-    found, total = last.split("found ")[1].split(",")[0].split("/")
-    assert found == total, score.stdout
-    assert last.endswith("spurious 0"), score.stdout
+    found, total, spurious, details = score_backtest(_gold_replay(), tmp_path)
+    assert found == total, details
+    assert spurious == 0, details
 
 
 def test_more_precise_value_is_news_not_a_repeat() -> None:
