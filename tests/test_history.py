@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.config import HistoryConfig, Settings
-from monitor.history import record_observations
 from monitor.logs import JsonFormatter, TextFormatter
-from monitor.models import Article, ArticleVersion, Change, FactEvidence, FactVersion, Observation
+from monitor.models import Change, FactEvidence, FactVersion, Observation
+from tests.factories import Said, store_report, words
 
 T0 = datetime(2025, 9, 1, 8, 0, tzinfo=UTC)
 SETTINGS = Settings()
@@ -33,55 +33,19 @@ def report(
 ) -> list[Change]:
     """Store article ``n`` from ``outlet`` stating each (value, mention) and decide on it."""
     published = None if day is None else T0 + timedelta(days=day)
-    now = (published or T0 + timedelta(days=400)) + timedelta(minutes=5)
-    text = text or f"Article {n} by {outlet}: " + " ".join(f"word{n}x{i}" for i in range(50))
-    with Session(engine) as s:
-        article = Article(
-            url=f"https://{outlet}.example/{n}",
-            outlet=outlet,
-            published_at=published,
-            first_seen_at=now,
-        )
-        s.add(article)
-        s.flush()
-        assert article.id is not None
-        version = ArticleVersion(
-            article_id=article.id, number=1, content_hash=f"{n:064d}", text=text, fetched_at=now
-        )
-        s.add(version)
-        s.flush()
-        assert version.id is not None
-        observations = []
-        for value, mention in mentions:
-            obs = Observation(
-                version_id=version.id,
-                fact=fact,
-                term=term,
-                status=value if term else None,
-                value_json=None if term else json.dumps(value),
-                mention=mention,
-                text=f"{value} countries",
-                sentence=f"Officials said {value} countries took part.",
-                start=0,
-                end=10,
-                created_at=now,
-            )
-            s.add(obs)
-            observations.append(obs)
-        s.flush()
-        changes = record_observations(
-            s,
-            article=article,
-            version=version,
-            observations=observations,
-            settings=settings,
-            now=now,
-        )
-        # Detached copies taken before the commit: commit expires the ORM rows, and
-        # model_dump() reads the instance dict without reloading expired attributes.
-        copies = [Change(**c.model_dump()) for c in changes]
-        s.commit()
-        return copies
+    return store_report(
+        engine,
+        n,
+        outlet,
+        [Said(value, mention) for value, mention in mentions],
+        published=published,
+        now=(published or T0 + timedelta(days=400)) + timedelta(minutes=5),
+        settings=settings,
+        text=text or f"Article {n} by {outlet}: " + words(n, 50, "word"),
+        url=f"https://{outlet}.example/{n}",
+        fact=fact,
+        term=term,
+    ).changes
 
 
 def versions(engine: Engine) -> list[tuple[str, str, str, int]]:
