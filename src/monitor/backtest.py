@@ -182,7 +182,7 @@ def _replay(engine: Engine, items: Sequence[Item], settings: Settings) -> list[d
             s.add(article)
             s.flush()
             assert article.id is not None
-            version = save_version(s, article.id, extracted, None, now=now)
+            version = save_version(s, article, extracted, None, now=now)
             if version is None:
                 continue
             findings = find_facts(version.text, settings.facts)

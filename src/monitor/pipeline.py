@@ -428,32 +428,35 @@ def _store_page(
     next_at = schedule.next_revisit(article.first_seen_at, article.revisit_index + 1, revisit)
     result = fetched.result
     with session_scope(app.engine) as s:
-        if fetched.analysed is not None:
-            page = fetched.analysed.page
-            version = save_version(s, article.id, page.extracted, page.raw_html_z, now=now)
-            if version is not None:
-                report.versions_new += 1
-                findings = fetched.analysed.findings
-                observations = save_observations(s, version, findings, now=now)
-                report.observations_new += len(observations)
-                changes = record_observations(
-                    s,
-                    article=s.get_one(Article, article.id),
-                    version=version,
-                    observations=observations,
-                    settings=app.settings,
-                    now=now,
-                )
-                report.changes_new += len(changes)
+        # One row load and, with the check recorded before the version's flush, one UPDATE.
+        row = s.get_one(Article, article.id)
         record_article_checked(
             s,
-            article.id,
+            row,
             now=now,
             status=result.status,
             etag=result.etag,
             last_modified=result.last_modified,
             next_check_at=next_at,
         )
+        if fetched.analysed is None:
+            return
+        page = fetched.analysed.page
+        version = save_version(s, row, page.extracted, page.raw_html_z, now=now)
+        if version is None:
+            return
+        report.versions_new += 1
+        observations = save_observations(s, version, fetched.analysed.findings, now=now)
+        report.observations_new += len(observations)
+        changes = record_observations(
+            s,
+            article=row,
+            version=version,
+            observations=observations,
+            settings=app.settings,
+            now=now,
+        )
+        report.changes_new += len(changes)
 
 
 async def _analyse(

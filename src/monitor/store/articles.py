@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from monitor.extract import Extracted
 from monitor.facts import Finding, value_to_json
@@ -74,32 +74,25 @@ def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> li
 
 def save_version(
     s: Session,
-    article_id: int,
+    article: Article,
     extracted: Extracted,
     raw_html_z: bytes | None,
     *,
     now: datetime,
 ) -> ArticleVersion | None:
-    """Store a new version if the text differs from every earlier one; else return None.
+    """Store a new version of ``article`` if the text differs from every earlier one; else None.
 
+    ``article`` is the row loaded in ``s`` (its ``version_count`` numbers the new version).
     ``raw_html_z`` is the page's HTML, zlib-compressed (:func:`monitor.extract.extract_page`).
     """
+    assert article.id is not None
     digest = content_hash(extracted.text)
-    exists = s.exec(
-        select(ArticleVersion.id).where(
-            ArticleVersion.article_id == article_id, ArticleVersion.content_hash == digest
-        )
-    ).first()
-    if exists is not None:
+    # A first version needs no look-up: most stored pages are new articles.
+    if article.version_count and _has_text(s, article.id, digest):
         return None
-    number = (
-        s.exec(
-            select(func.max(ArticleVersion.number)).where(ArticleVersion.article_id == article_id)
-        ).one()
-        or 0
-    ) + 1
+    number = article.version_count + 1
     version = ArticleVersion(
-        article_id=article_id,
+        article_id=article.id,
         number=number,
         content_hash=digest,
         text=extracted.text,
@@ -112,7 +105,6 @@ def save_version(
         fetched_at=now,
     )
     s.add(version)
-    article = s.get_one(Article, article_id)
     article.version_count = number
     article.title = extracted.title or article.title
     article.author = extracted.author or article.author
@@ -124,6 +116,13 @@ def save_version(
     s.add(article)
     s.flush()
     return version
+
+
+def _has_text(s: Session, article_id: int, digest: str) -> bool:
+    stmt = select(ArticleVersion.id).where(
+        ArticleVersion.article_id == article_id, ArticleVersion.content_hash == digest
+    )
+    return s.exec(stmt).first() is not None
 
 
 def save_observations(
@@ -149,14 +148,15 @@ def save_observations(
         )
         for f in findings
     ]
-    s.add_all(rows)
-    s.flush()
+    if rows:
+        s.add_all(rows)
+        s.flush()
     return rows
 
 
 def record_article_checked(
     s: Session,
-    article_id: int,
+    row: Article,
     *,
     now: datetime,
     status: int,
@@ -164,8 +164,7 @@ def record_article_checked(
     last_modified: str | None,
     next_check_at: datetime | None,
 ) -> None:
-    """A fetch of the page that worked (new version, same text or 304)."""
-    row = s.get_one(Article, article_id)
+    """A fetch of the page that worked (new version, same text or 304); ``row`` is in ``s``."""
     row.last_checked_at, row.last_status = now, status
     if status != 304:
         row.etag, row.last_modified = etag, last_modified
