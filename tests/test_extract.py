@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import zlib
 
 import pytest
 import trafilatura
 
 from monitor.errors import ExtractError
-from monitor.extract import OPTIONS, extract_article
+from monitor.extract import OPTIONS, compress_html, decompress_html, extract_article
 
 from .corpus import aeb_pages, aeb_truth, token_f1
 
@@ -53,3 +54,9 @@ def test_same_text_as_plain_trafilatura_on_real_pages() -> None:
     truth = aeb_truth()
     assert abs(token_f1(ours, truth) - token_f1(plain, truth)) <= 0.01
     assert token_f1(ours, truth) > 0.9
+
+
+def test_stored_html_reads_back_and_so_does_zlib_from_earlier_releases() -> None:
+    stored = compress_html(PAGE)
+    assert decompress_html(stored) == PAGE and len(stored) < len(PAGE)
+    assert decompress_html(zlib.compress(PAGE, 1)) == PAGE

@@ -160,6 +160,9 @@ def test_revisit_makes_a_version_only_when_the_text_changed(
     assert app.config_path is not None
     assert main(["--config", str(app.config_path), "article", str(a1.id), "--diff", "1", "2"]) == 0
     assert "+Update: officials now say 36 countries." in capsys.readouterr().out
+    # The raw page of each version is kept, so text can be re-extracted from what was served.
+    assert main(["--config", str(app.config_path), "article", str(a1.id), "--html", "2"]) == 0
+    assert capsys.readouterr().out == srv.routes["/a1"].body.decode()
 
 
 def test_429_retry_after_sets_the_next_check(app: App, srv: LocalServer) -> None:

@@ -9,7 +9,6 @@ import difflib
 import json
 import os
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -341,8 +340,10 @@ def _cmd_article(args: argparse.Namespace) -> int:
         elif args.text is not None:
             out.write(version(args.text).text + "\n")
         elif args.html is not None:
+            from monitor.extract import decompress_html
+
             raw = version(args.html).raw_html_z
-            out.write(zlib.decompress(raw).decode("utf-8", "replace") if raw else "")
+            out.write(decompress_html(raw).decode("utf-8", "replace") if raw else "")
         else:
             out.write(
                 f"article {article.id}: {article.title or '(no title)'}\n  {article.url}\n"
