@@ -23,6 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import trafilatura
 
@@ -40,6 +41,8 @@ def serve(routes: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
     """A static server for ``routes``, bound to an ephemeral loopback port, not yet serving."""
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as news sites serve
+
         def do_GET(self) -> None:
             body, ctype = routes.get(self.path, (b"not found", "text/plain"))
             self.send_response(200 if self.path in routes else 404)
@@ -51,7 +54,12 @@ def serve(routes: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a client closing keep-alive
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     return server
 
