@@ -157,11 +157,10 @@ def link_entries(
         return []
     urls = {e.url for e in fresh}
     articles = {a.url: a for a in s.exec(select(Article).where(col(Article.url).in_(urls))).all()}
-    new_ids: list[int] = []
+    created = []
     for entry in fresh:
-        article = articles.get(entry.url)
-        if article is None:
-            article = Article(
+        if entry.url not in articles:
+            articles[entry.url] = Article(
                 url=entry.url,
                 title=entry.title,
                 outlet=outlet,
@@ -169,16 +168,16 @@ def link_entries(
                 first_seen_at=now,
                 next_check_at=now,
             )
-            s.add(article)
-            s.flush()
-            articles[entry.url] = article
-            assert article.id is not None
-            new_ids.append(article.id)
-        assert article.id is not None
+            created.append(articles[entry.url])
+    s.add_all(created)
+    s.flush()  # one batched INSERT .. RETURNING for the new articles' ids
+    for entry in fresh:
+        article_id = articles[entry.url].id
+        assert article_id is not None
         s.add(
             FeedEntry(
                 feed_id=feed_id,
-                article_id=article.id,
+                article_id=article_id,
                 entry_key=entry.key,
                 title=entry.title,
                 published_at=entry.published,
@@ -188,4 +187,4 @@ def link_entries(
     feed = s.get_one(Feed, feed_id)
     feed.entries_seen += len(fresh)
     s.add(feed)
-    return new_ids
+    return [a.id for a in created if a.id is not None]
