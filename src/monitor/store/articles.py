@@ -72,6 +72,12 @@ def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> li
         return out
 
 
+def load_articles(s: Session, ids: Sequence[int]) -> dict[int, Article]:
+    """The article rows of ``ids`` in one query, by id."""
+    stmt = select(Article).where(col(Article.id).in_(ids))
+    return {row.id: row for row in s.exec(stmt).all() if row.id is not None}
+
+
 def save_version(
     s: Session,
     article: Article,
@@ -80,10 +86,11 @@ def save_version(
     *,
     now: datetime,
 ) -> ArticleVersion | None:
-    """Store a new version of ``article`` if the text differs from every earlier one; else None.
+    """Add a new version of ``article`` if the text differs from every earlier one; else None.
 
-    ``article`` is the row loaded in ``s`` (its ``version_count`` numbers the new version).
-    ``raw_html_z`` is the page's HTML, zlib-compressed (:func:`monitor.extract.extract_page`).
+    ``article`` is the row loaded in ``s`` (its ``version_count`` numbers the new version). The
+    version is added, not flushed: its id is set when the session next flushes.
+    ``raw_html_z`` is the page's HTML as stored (:func:`monitor.extract.compress_html`).
     """
     assert article.id is not None
     digest = content_hash(extracted.text)
@@ -114,7 +121,6 @@ def save_version(
     article.published_at = article.published_at or extracted.published
     article.modified_at = extracted.modified or article.modified_at
     s.add(article)
-    s.flush()
     return version
 
 
@@ -129,6 +135,9 @@ def save_observations(
     s: Session, version: ArticleVersion, findings: Sequence[Finding], *, now: datetime
 ) -> list[Observation]:
     """Store the fact stage's findings as evidence rows of ``version``."""
+    if not findings:
+        return []
+    s.flush()  # the version's id; pages without findings are flushed together at commit
     assert version.id is not None
     rows = [
         Observation(
@@ -148,9 +157,8 @@ def save_observations(
         )
         for f in findings
     ]
-    if rows:
-        s.add_all(rows)
-        s.flush()
+    s.add_all(rows)
+    s.flush()
     return rows
 
 
@@ -176,7 +184,7 @@ def record_article_checked(
 
 def record_article_failure(
     s: Session,
-    article_id: int,
+    row: Article,
     *,
     now: datetime,
     kind: str,
@@ -185,7 +193,6 @@ def record_article_failure(
     next_check_at: datetime | None,
 ) -> None:
     """A failed fetch or extraction of the page; ``next_check_at=None`` gives up on it."""
-    row = s.get_one(Article, article_id)
     row.last_checked_at, row.last_status = now, status
     row.error_kind, row.error_message = kind, message
     row.error_count += 1
