@@ -114,7 +114,7 @@ def extract_page(html: bytes, url: str | None = None) -> Page:
 # slower than the loop it should beat. One page has metadata and meta dates; the others have
 # their date only in the text, in English and in German, which sends htmldate to dateparser;
 # the URL's host is one that needs the public suffix list.
-_WARM_PAGES = (
+WARM_UP_PAGES = (
     '<html lang="en"><head><title>Warm-up story</title>'
     '<meta name="author" content="A. Writer">'
     '<meta property="article:published_time" content="2025-03-05T12:00:00Z">'
@@ -134,9 +134,13 @@ _WARM_PAGES = (
 )
 
 
-def _warm_up() -> None:
-    for page in _WARM_PAGES:
-        extract_page(page.encode(), "https://www.ab.example/world/warm-up-story")
+WARM_UP_URL = "https://www.ab.example/world/warm-up-story"
+
+
+def warm_up() -> None:
+    """Run the extraction code paths once, so that real pages do not pay their set-up."""
+    for page in WARM_UP_PAGES:
+        extract_page(page.encode(), WARM_UP_URL)
 
 
 def _ready() -> int:
@@ -150,7 +154,7 @@ def pool_size(workers: int | None = None) -> int:
 
 def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """A process pool sized to the machine's cores; each worker warms up as it starts."""
-    return ProcessPoolExecutor(max_workers=pool_size(workers), initializer=_warm_up)
+    return ProcessPoolExecutor(max_workers=pool_size(workers), initializer=warm_up)
 
 
 async def start_pool(pool: Executor, workers: int | None = None) -> None:

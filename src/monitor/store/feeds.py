@@ -144,6 +144,20 @@ def record_feed_failure(
     return row.error_count
 
 
+def _new_article(entry: Entry, outlet: str | None, now: datetime) -> dict[str, object]:
+    return {
+        "url": entry.url,
+        "title": entry.title,
+        "outlet": outlet,
+        "published_at": entry.published,
+        "first_seen_at": now,
+        "next_check_at": now,
+        "revisit_index": 0,
+        "error_count": 0,
+        "version_count": 0,
+    }
+
+
 def link_entries(
     s: Session, feed_id: int, entries: Sequence[Entry], *, outlet: str | None, now: datetime
 ) -> list[int]:
@@ -156,35 +170,35 @@ def link_entries(
     if not fresh:
         return []
     urls = {e.url for e in fresh}
-    articles = {a.url: a for a in s.exec(select(Article).where(col(Article.url).in_(urls))).all()}
-    created = []
+    known_urls = select(Article.url, Article.id).where(col(Article.url).in_(urls))
+    ids: dict[str, int] = {url: i for url, i in s.exec(known_urls).all() if i is not None}
+    new: dict[str, Entry] = {}
     for entry in fresh:
-        if entry.url not in articles:
-            articles[entry.url] = Article(
-                url=entry.url,
-                title=entry.title,
-                outlet=outlet,
-                published_at=entry.published,
-                first_seen_at=now,
-                next_check_at=now,
-            )
-            created.append(articles[entry.url])
-    s.add_all(created)
-    s.flush()  # one batched INSERT .. RETURNING for the new articles' ids
-    for entry in fresh:
-        article_id = articles[entry.url].id
-        assert article_id is not None
-        s.add(
-            FeedEntry(
-                feed_id=feed_id,
-                article_id=article_id,
-                entry_key=entry.key,
-                title=entry.title,
-                published_at=entry.published,
-                first_seen_at=now,
-            )
+        if entry.url not in ids:
+            new.setdefault(entry.url, entry)
+    if new:
+        # Core bulk statements: a feed's first fetch adds hundreds of rows at once, and ORM
+        # objects would cost more than the SQL.
+        rows = s.execute(
+            sa.insert(Article).returning(col(Article.url), col(Article.id)),
+            [_new_article(e, outlet, now) for e in new.values()],
         )
+        ids.update({url: article_id for url, article_id in rows})
+    s.execute(
+        sa.insert(FeedEntry),
+        [
+            {
+                "feed_id": feed_id,
+                "article_id": ids[e.url],
+                "entry_key": e.key,
+                "title": e.title,
+                "published_at": e.published,
+                "first_seen_at": now,
+            }
+            for e in fresh
+        ],
+    )
     feed = s.get_one(Feed, feed_id)
     feed.entries_seen += len(fresh)
     s.add(feed)
-    return [a.id for a in created if a.id is not None]
+    return [ids[url] for url in new]
