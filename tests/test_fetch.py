@@ -115,6 +115,26 @@ def test_loopback_refused_by_default(srv: LocalServer) -> None:
     assert srv.requests == []
 
 
+class PublicAnswer(Fetcher):
+    """A resolver whose answer changes between the guard's look-up and the connection (DNS
+    rebinding): it tells the guard a public address; the connection still goes to loopback."""
+
+    async def _resolve(self, host: str, port: int | None, url: str) -> list[Any]:
+        return [ipaddress.ip_address("93.184.216.34")]
+
+
+def test_connected_address_is_checked_before_the_body_is_read(srv: LocalServer) -> None:
+    srv.routes["/secret"] = Route(body=b"internal data")
+    lim = limits(allow_networks=())
+
+    async def go() -> FetchResult:
+        async with build_client(lim) as client:
+            return await PublicAnswer(lim, client).fetch(srv.url("/secret"))
+
+    err = fails(BlockedURLError, lambda: asyncio.run(go()))
+    assert "127.0.0.1" in str(err) and "rebinding" in str(err)
+
+
 def test_redirect_to_private_address_refused_at_the_hop(srv: LocalServer) -> None:
     srv.routes["/f"] = Route(status=302, redirect="http://169.254.169.254/latest/meta-data")
     fails(BlockedURLError, lambda: fetch(srv.url("/f")))

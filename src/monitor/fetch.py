@@ -3,8 +3,9 @@
 Every request goes through :meth:`Fetcher.fetch`, which adds what a well-behaved crawler owes the
 sites it reads and what a service owes itself: conditional GET (ETag / Last-Modified), a global and
 a per-host concurrency limit with a politeness delay, robots.txt for article pages (protego,
-cached per host), redirects followed by hand so that every hop passes the address guard, and a
-streaming body cap on the wire and after gzip/deflate/brotli decoding.
+cached per host), redirects followed by hand so that every hop passes the address guard (before
+connecting, and on the connected peer's address before the body is read), and a streaming body
+cap on the wire and after gzip/deflate/brotli decoding.
 """
 
 from __future__ import annotations
@@ -167,6 +168,21 @@ class Fetcher:
             raise NetworkError(f"cannot resolve {host}: {exc}", url=url) from exc
         return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
+    def _check_peer(self, response: httpx.Response, url: str) -> None:
+        # The address connected to, checked again before the body is read: a DNS answer that
+        # changed after _guard looked it up (DNS rebinding) must not reach a private network.
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if not peer:
+            return
+        address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+        if is_forbidden(address, self._allowed):
+            raise BlockedURLError(
+                f"{urlsplit(url).hostname} connected to {address}, a non-public address, "
+                "although it resolved to a public one (DNS rebinding?); not read",
+                url=url,
+            )
+
     def _host(self, url: str) -> _Host:
         key = urlsplit(url).netloc.lower()
         if key not in self._hosts:
@@ -189,6 +205,7 @@ class Fetcher:
             await self._polite(host)
             try:
                 async with self.client.stream("GET", url, headers=headers) as response:
+                    self._check_peer(response, url)
                     if response.status_code in REDIRECTS or response.status_code == 304:
                         return _Response(response.status_code, b"", _lower(response.headers))
                     if response.status_code >= 400:
