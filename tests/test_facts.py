@@ -15,6 +15,7 @@ from monitor.config import load_settings, parse_settings
 from monitor.errors import ConfigError
 from monitor.facts import Finding, find_facts
 from monitor.facts.cli import DEFAULT_MENTIONS
+from monitor.facts.warm import warm_up_text
 
 from .conftest import REPO, SHARED
 
@@ -416,3 +417,15 @@ def test_extract_skips_unreadable_files_and_says_so(
     assert code == 1
     assert "b.txt" in err and "UTF-8" in err
     assert any(json.loads(line)["article"] == "a" for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    "config", [REPO / "feeds.yaml", REPO / "tests" / "data" / "story2" / "facts.yaml"]
+)
+def test_warm_up_text_reaches_the_finders_of_any_story(config: Path) -> None:
+    # Pool workers find facts in it when they start; it is built from the fact definitions
+    # alone, so it must reach the number reading of whatever story is configured.
+    specs = load_settings(config).facts
+    found = {f.fact for f in find_facts(warm_up_text(specs), specs)}
+    counts = [s.id for s in specs if s.kind == "count"]
+    assert counts and set(counts) <= found

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import trafilatura
 import zstandard
@@ -152,9 +154,15 @@ def pool_size(workers: int | None = None) -> int:
     return workers or os.cpu_count() or 1
 
 
-def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
+def make_pool(
+    workers: int | None = None,
+    initializer: Callable[..., None] = warm_up,
+    initargs: tuple[Any, ...] = (),
+) -> ProcessPoolExecutor:
     """A process pool sized to the machine's cores; each worker warms up as it starts."""
-    return ProcessPoolExecutor(max_workers=pool_size(workers), initializer=warm_up)
+    return ProcessPoolExecutor(
+        max_workers=pool_size(workers), initializer=initializer, initargs=initargs
+    )
 
 
 async def start_pool(pool: Executor, workers: int | None = None) -> None:

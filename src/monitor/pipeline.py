@@ -25,9 +25,10 @@ from sqlmodel import Session
 from monitor import schedule
 from monitor.app import App
 from monitor.errors import ExtractError, FetchError, HTTPStatusError, NetworkError, ParseError
-from monitor.extract import Page, extract_page, make_pool, start_pool
+from monitor.extract import Page, extract_page, make_pool, start_pool, warm_up
 from monitor.facts import Finding, find_facts
 from monitor.facts.spec import FactSpec
+from monitor.facts.warm import warm_up_text
 from monitor.fetch import Fetcher, FetchResult, build_client
 from monitor.history import record_observations
 from monitor.models import Article
@@ -89,7 +90,7 @@ class Runtime:
 async def open_runtime(app: App, *, workers: int | None = None) -> AsyncIterator[Runtime]:
     """Build the HTTP client, fetcher and process pool once; close them on exit."""
     client = build_client(app.settings.fetch)
-    pool = make_pool(workers)
+    pool = make_pool(workers, warm_up_worker, (app.settings.facts,))
     try:
         await start_pool(pool, workers)
         yield Runtime(fetcher=Fetcher(app.settings.fetch, client), pool=pool)
@@ -401,6 +402,12 @@ class Analysed:
 
     page: Page
     findings: tuple[Finding, ...]
+
+
+def warm_up_worker(facts: tuple[FactSpec, ...]) -> None:
+    """Pool initializer: run what :func:`analyse` runs once, so real pages pay no set-up."""
+    warm_up()
+    find_facts(warm_up_text(facts), facts)
 
 
 def analyse(html: bytes, url: str, facts: tuple[FactSpec, ...]) -> Analysed:
