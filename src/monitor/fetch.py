@@ -75,6 +75,11 @@ def build_client(limits: FetchLimits) -> httpx.AsyncClient:
     )
 
 
+def _ip(raw: object) -> IPAddress:
+    # Socket addresses of link-local IPv6 carry a scope ("fe80::1%eth0"); ipaddress refuses it.
+    return ipaddress.ip_address(str(raw).split("%")[0])
+
+
 def is_forbidden(address: IPAddress, allowed: tuple[IPNetwork, ...] = ()) -> bool:
     """Whether an address is private, loopback, link-local, reserved... and not allowed."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -166,7 +171,7 @@ class Fetcher:
             infos = await loop.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise NetworkError(f"cannot resolve {host}: {exc}", url=url) from exc
-        return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        return [_ip(info[4][0]) for info in infos]
 
     def _check_peer(self, response: httpx.Response, url: str) -> None:
         # The address connected to, checked again before the body is read: a DNS answer that
@@ -175,7 +180,7 @@ class Fetcher:
         peer = stream.get_extra_info("server_addr") if stream is not None else None
         if not peer:
             return
-        address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+        address = _ip(peer[0])
         if is_forbidden(address, self._allowed):
             raise BlockedURLError(
                 f"{urlsplit(url).hostname} connected to {address}, a non-public address, "
