@@ -3,13 +3,14 @@
     .venv/bin/python bench/pipeline.py [--corpus ../shared/corpora/article-extraction-benchmark]
 
 Serves the pages and a feed listing them from a local server on 127.0.0.1 and runs pipeline passes
-from an empty SQLite database (fetch, parse, extract in the process pool, facts, store). Then, in a
-fresh process, times a plain single-process loop of ``trafilatura.extract`` with the pipeline's
-settings over the same files (with metadata, as the pipeline extracts it; a text-only loop is
-printed too). Both sides are warmed up the same way (the pool's workers start warm, so the loop
-first extracts the same warm-up pages) and both figures are medians of ``--runs``; one cold pass of
-the loop (set-up included, as a one-shot script pays it) is printed for reference. Prints pages/s,
-peak RSS, and last ``pipeline/plain ratio: X.XX`` (against the warm loop).
+from an empty SQLite database (fetch, parse, extract in the process pool, facts, store). Each pass
+is followed at once by a pass of a plain single-process loop of ``trafilatura.extract`` with the
+pipeline's settings over the same files (with metadata, as the pipeline extracts it; a text-only
+pass is printed too), in a fresh process kept warm between passes: the pool's workers start warm,
+so the loop first extracts the same warm-up pages. Pairing the passes keeps the machine's drift
+out of the ratio. One cold pass of the loop (set-up included, as a one-shot script pays it) is
+printed for reference. Prints pages/s, peak RSS, and last ``pipeline/plain ratio: X.XX``: the
+median over ``--runs`` pairs of the warm loop's time over the pipeline's.
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
-    parser.add_argument("--runs", type=int, default=3, help="pipeline passes; the median counts")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="paired pipeline/loop runs; the medians count"
+    )
     args = parser.parse_args()
 
     files = sorted((args.corpus / "html").glob("*.html.gz"))
@@ -140,8 +143,18 @@ def main() -> None:
             ),
         }
     )
-    timings = []
-    with tempfile.TemporaryDirectory() as tmp:
+    timings: list[float] = []
+    plain_times: list[float] = []
+    text_times: list[float] = []
+    spawn = multiprocessing.get_context("spawn")
+    # The loop runs in a fresh process, as a user's script would (the pipeline's heap does not
+    # slow it), kept warm between passes. Each pipeline run is followed at once by a pass of the
+    # loop: on a shared machine the speed drifts by a fifth from one minute to the next, so each
+    # ratio compares two measurements taken seconds apart.
+    with (
+        spawn.Pool(1, initializer=plain_setup, initargs=(files,)) as plain_pool,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         # One engine for all runs, as the service keeps one: its compiled-statement cache is
         # warm after the first pass. Each run starts from empty tables.
         engine = create_db_engine(f"sqlite:///{tmp}/bench.sqlite")
@@ -151,40 +164,46 @@ def main() -> None:
             empty_tables(engine)
             elapsed, stored = asyncio.run(run_pipeline(app, args.workers))
             timings.append(elapsed)
-            print(f"run {run + 1}: pipeline (fetch..store) {elapsed:.2f} s, versions {stored}")
+            plain_times.append(plain_pool.apply(plain_pass, (True,)))
+            text_times.append(plain_pool.apply(plain_pass, (False,)))
+            print(
+                f"run {run + 1}: pipeline (fetch..store) {elapsed:.2f} s, versions {stored}; "
+                f"plain loop {plain_times[-1]:.2f} s; ratio {plain_times[-1] / elapsed:.2f}",
+                flush=True,
+            )
         engine.dispose()
+        # Before the loop's processes end and add themselves to the reaped children.
+        me, children = peak_rss_mb()
     server_process.terminate()
     server_process.join()
+    with spawn.Pool(1) as cold_pool:
+        cold = cold_pool.apply(plain_cold, (files,))
+
+    n = len(pages)
     elapsed = statistics.median(timings)
-    pipeline_rate = len(pages) / elapsed
-    print(f"pages: {len(pages)}")
+    plain = statistics.median(plain_times)
+    print(f"pages: {n}")
     print(
         f"pipeline (fetch..store), median of {args.runs}: {elapsed:.2f} s, "
-        f"{pipeline_rate:.1f} pages/s"
+        f"{n / elapsed:.1f} pages/s"
     )
-
-    me, children = peak_rss_mb()  # before the plain loop's process adds itself to the children
-
-    # A fresh process, as a user's script would be, so the pipeline's heap does not slow it.
-    with multiprocessing.get_context("spawn").Pool(1) as plain_pool:
-        cold = plain_pool.apply(plain_cold, (files,))
-    with multiprocessing.get_context("spawn").Pool(1) as plain_pool:
-        plain_times, text_times = plain_pool.apply(plain_loops, (files, args.runs))
+    print(
+        "plain trafilatura.extract loop, with_metadata=True (the pipeline's settings), "
+        f"median of {args.runs}: {plain:.2f} s, {n / plain:.1f} pages/s"
+    )
+    text_only = statistics.median(text_times)
+    print(
+        f"plain trafilatura.extract loop, text only: {text_only:.2f} s, {n / text_only:.1f} pages/s"
+    )
     print(
         f"plain loop, one cold pass (a one-shot script, set-up included): {cold:.2f} s, "
         f"pipeline/cold-plain ratio {cold / elapsed:.2f}"
     )
-    plain = statistics.median(plain_times)
-    plain_rate = len(pages) / plain
-    text_only = len(pages) / statistics.median(text_times)
-    print(f"plain trafilatura.extract loop, text only: {text_only:.1f} pages/s")
-    print(
-        "plain trafilatura.extract loop, with_metadata=True (the pipeline's settings), "
-        f"median of {args.runs}: {plain:.2f} s, {plain_rate:.1f} pages/s"
-    )
-    print(f"pipeline/text-only ratio: {pipeline_rate / text_only:.2f}")
+    print(f"pipeline/text-only ratio: {text_only / elapsed:.2f}")
+    print(f"ratio of the medians: {plain / elapsed:.2f}")
     print(f"peak RSS: main process {me:.0f} MB, largest extraction worker {children:.0f} MB")
-    print(f"pipeline/plain ratio: {pipeline_rate / plain_rate:.2f}")
+    paired = statistics.median(p / t for p, t in zip(plain_times, timings, strict=True))
+    print(f"pipeline/plain ratio: {paired:.2f}")
     sys.stdout.flush()
 
 
@@ -201,18 +220,20 @@ def plain_cold(files: list[Path]) -> float:
     return timed_pass([gzip.decompress(f.read_bytes()) for f in files], with_metadata=True)
 
 
-def plain_loops(files: list[Path], runs: int) -> tuple[list[float], list[float]]:
-    """Seconds per pass of the plain loops (with metadata, text only) over ``files``, warm."""
-    pages = [gzip.decompress(f.read_bytes()) for f in files]
+_PAGES: list[bytes] = []  # the loop process's pages (set by plain_setup)
+
+
+def plain_setup(files: list[Path]) -> None:
+    """Load the pages into the loop's process and warm it up as the pool's workers are."""
+    _PAGES[:] = [gzip.decompress(f.read_bytes()) for f in files]
     for page in WARM_UP_PAGES:
         trafilatura.extract(page, url=WARM_UP_URL, with_metadata=True, **OPTIONS)
-    plain, text_only = [], []
-    for _ in range(runs):
-        # The pipeline extracts metadata (title, author, dates, language) with the text, so the
-        # like-for-like loop does too; the text-only loop is printed for reference.
-        plain.append(timed_pass(pages, with_metadata=True))
-        text_only.append(timed_pass(pages))
-    return plain, text_only
+
+
+def plain_pass(with_metadata: bool) -> float:
+    """Seconds of one warm pass of the loop (with metadata, as the pipeline extracts it, or
+    text only, printed for reference)."""
+    return timed_pass(_PAGES, with_metadata=with_metadata)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import zlib
 
@@ -9,7 +10,15 @@ import pytest
 import trafilatura
 
 from monitor.errors import ExtractError
-from monitor.extract import OPTIONS, compress_html, decompress_html, extract_article
+from monitor.extract import (
+    OPTIONS,
+    WORKER_NICENESS,
+    compress_html,
+    decompress_html,
+    extract_article,
+    extract_page,
+    make_pool,
+)
 
 from .corpus import aeb_pages, aeb_truth, token_f1
 
@@ -60,3 +69,17 @@ def test_stored_html_reads_back_and_so_does_zlib_from_earlier_releases() -> None
     stored = compress_html(PAGE)
     assert decompress_html(stored) == PAGE and len(stored) < len(PAGE)
     assert decompress_html(zlib.compress(PAGE, 1)) == PAGE
+
+
+def test_pool_workers_run_below_the_callers_priority_and_extract() -> None:
+    page = (
+        b"<html><head><title>Talks</title></head><body><article>"
+        + b"<p>Leaders of 26 countries met in Paris on Thursday, officials said.</p>" * 4
+        + b"</article></body></html>"
+    )
+    with make_pool(1) as pool:
+        worker = pool.submit(os.nice, 0).result(timeout=60)
+        assert worker == os.nice(0) + WORKER_NICENESS
+        done = pool.submit(extract_page, page, "https://news.example/talks").result(timeout=60)
+    assert "26 countries" in done.extracted.text
+    assert decompress_html(done.raw_html_z) == page

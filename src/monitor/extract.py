@@ -154,14 +154,30 @@ def pool_size(workers: int | None = None) -> int:
     return workers or os.cpu_count() or 1
 
 
+# Workers run below the event loop's priority: extraction is batch work, while the loop's short
+# bursts (reading responses, handing the next page to an idle worker, storing) hold up everything
+# behind them. On 2 cores this made a pass over the benchmark's pages 4 % faster (13 of 16
+# paired runs).
+WORKER_NICENESS = 5
+
+
+def _start_worker(initializer: Callable[..., None], *initargs: Any) -> None:
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    initializer(*initargs)
+
+
 def make_pool(
     workers: int | None = None,
     initializer: Callable[..., None] = warm_up,
     initargs: tuple[Any, ...] = (),
 ) -> ProcessPoolExecutor:
-    """A process pool sized to the machine's cores; each worker warms up as it starts."""
+    """A process pool sized to the machine's cores, its workers at a lower CPU priority than the
+    caller (:data:`WORKER_NICENESS`); each worker runs ``initializer`` (a warm-up) as it starts."""
     return ProcessPoolExecutor(
-        max_workers=pool_size(workers), initializer=initializer, initargs=initargs
+        max_workers=pool_size(workers),
+        initializer=_start_worker,
+        initargs=(initializer, *initargs),
     )
 
 

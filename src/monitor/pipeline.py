@@ -37,6 +37,7 @@ from monitor.store import session_scope
 from monitor.store.articles import (
     DueArticle,
     claim_due_articles,
+    content_hash,
     load_articles,
     record_article_checked,
     record_article_failure,
@@ -402,6 +403,7 @@ class Analysed:
 
     page: Page
     findings: tuple[Finding, ...]
+    content_hash: str
 
 
 def warm_up_worker(facts: tuple[FactSpec, ...]) -> None:
@@ -416,7 +418,8 @@ def analyse(html: bytes, url: str, facts: tuple[FactSpec, ...]) -> Analysed:
     The findings' offsets are into ``page.extracted.text``, which is what a new version stores.
     """
     page = extract_page(html, url)
-    return Analysed(page, tuple(find_facts(page.extracted.text, facts)))
+    text = page.extracted.text
+    return Analysed(page, tuple(find_facts(text, facts)), content_hash(text))
 
 
 @dataclass(frozen=True)
@@ -493,7 +496,9 @@ def _store_page(
     if fetched.analysed is None:
         return
     page = fetched.analysed.page
-    version = save_version(s, row, page.extracted, page.raw_html_z, now=now)
+    version = save_version(
+        s, row, page.extracted, page.raw_html_z, now=now, digest=fetched.analysed.content_hash
+    )
     if version is None:
         return
     report.versions_new += 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +37,9 @@ class DueArticle:
 
 def content_hash(text: str) -> str:
     """SHA-256 of the text with white space folded: the identity of an article version."""
-    return hashlib.sha256(re.sub(r"\s+", " ", text).strip().encode("utf-8")).hexdigest()
+    # str.split() folds exactly what the regex \s+ matches (checked over every code point),
+    # at a fifth of the cost.
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> list[DueArticle]:
@@ -77,15 +78,18 @@ def save_version(
     raw_html_z: bytes | None,
     *,
     now: datetime,
+    digest: str | None = None,
 ) -> ArticleVersion | None:
     """Add a new version of ``article`` if the text differs from every earlier one; else None.
 
     ``article`` is the row loaded in ``s`` (its ``version_count`` numbers the new version). The
     version is added, not flushed: its id is set when the session next flushes.
     ``raw_html_z`` is the page's HTML as stored (:func:`monitor.extract.compress_html`).
+    ``digest`` is :func:`content_hash` of the text when the caller has it (the pipeline computes
+    it in the pool).
     """
     assert article.id is not None
-    digest = content_hash(extracted.text)
+    digest = digest or content_hash(extracted.text)
     # A first version needs no look-up: most stored pages are new articles.
     if article.version_count and _has_text(s, article.id, digest):
         return None
