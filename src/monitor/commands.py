@@ -36,7 +36,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="pretend the current time is this ISO time (replays, tests)",
     )
     p.add_argument(
-        "--workers", type=int, default=None, help="extraction processes (default: one per core)"
+        "--workers",
+        type=int,
+        default=None,
+        help="extraction processes, at a lower CPU priority (default: one per core)",
     )
     p.set_defaults(func=_cmd_poll)
 
@@ -48,7 +51,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="how often due work is looked for (default: 60s)",
     )
     p.add_argument(
-        "--workers", type=int, default=None, help="extraction processes (default: one per core)"
+        "--workers",
+        type=int,
+        default=None,
+        help="extraction processes, at a lower CPU priority (default: one per core)",
     )
     p.set_defaults(func=_cmd_run)
 
