@@ -79,7 +79,7 @@ def test_pool_workers_run_below_the_callers_priority_and_extract() -> None:
     )
     with make_pool(1) as pool:
         worker = pool.submit(os.nice, 0).result(timeout=60)
-        assert worker == os.nice(0) + WORKER_NICENESS
+        assert worker == min(19, os.nice(0) + WORKER_NICENESS)  # 19: the lowest priority
         done = pool.submit(extract_page, page, "https://news.example/talks").result(timeout=60)
     assert "26 countries" in done.extracted.text
     assert decompress_html(done.raw_html_z) == page
