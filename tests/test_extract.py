@@ -65,6 +65,26 @@ def test_same_text_as_plain_trafilatura_on_real_pages() -> None:
     assert token_f1(ours, truth) > 0.9
 
 
+def test_metadata_is_what_trafilatura_finds_on_real_pages() -> None:
+    # The pipeline skips the metadata it does not keep (categories, tags, licence); what it keeps
+    # must be exactly what trafilatura's own metadata extraction gives.
+    found = 0
+    for key, html in aeb_pages().items():
+        url = f"https://news.example/{key}"
+        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, **OPTIONS)
+        try:
+            ours = extract_article(html, url)
+        except ExtractError:
+            assert doc is None or not doc.text, key
+            continue
+        assert doc is not None, key
+        assert (ours.text, ours.title, ours.author) == (doc.text, doc.title, doc.author), key
+        published = ours.published.date().isoformat() if ours.published else None
+        assert published == doc.date, key
+        found += bool(ours.title and ours.author and ours.published)
+    assert found > 60  # most of the pages have all three
+
+
 def test_stored_html_reads_back_and_so_does_zlib_from_earlier_releases() -> None:
     stored = compress_html(PAGE)
     assert decompress_html(stored) == PAGE and len(stored) < len(PAGE)
