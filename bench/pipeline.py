@@ -7,10 +7,11 @@ from an empty SQLite database (fetch, parse, extract in the process pool, facts,
 is followed at once by a pass of a plain single-process loop of ``trafilatura.extract`` with the
 pipeline's settings over the same files (with metadata, as the pipeline extracts it; a text-only
 pass is printed too), in a fresh process kept warm between passes: the pool's workers start warm,
-so the loop first extracts the same warm-up pages. Pairing the passes keeps the machine's drift
-out of the ratio. One cold pass of the loop (set-up included, as a one-shot script pays it) is
-printed for reference. Prints pages/s, peak RSS, and last ``pipeline/plain ratio: X.XX``: the
-median over ``--runs`` pairs of the warm loop's time over the pipeline's.
+so the loop first extracts the same warm-up pages. Interleaving the passes samples both sides
+over the same minutes, as the machine's speed drifts. One cold pass of the loop (set-up
+included, as a one-shot script pays it) is printed for reference. Prints pages/s, peak RSS, the
+median of the paired ratios, and last ``pipeline/plain ratio: X.XX``: the warm loop's median
+time over the pipeline's median time (``--runs`` passes each).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
     parser.add_argument(
-        "--runs", type=int, default=5, help="paired pipeline/loop runs; the medians count"
+        "--runs", type=int, default=7, help="pipeline passes, each followed by a loop pass"
     )
     args = parser.parse_args()
 
@@ -149,8 +150,8 @@ def main() -> None:
     spawn = multiprocessing.get_context("spawn")
     # The loop runs in a fresh process, as a user's script would (the pipeline's heap does not
     # slow it), kept warm between passes. Each pipeline run is followed at once by a pass of the
-    # loop: on a shared machine the speed drifts by a fifth from one minute to the next, so each
-    # ratio compares two measurements taken seconds apart.
+    # loop: on a shared machine the speed drifts by a fifth from one minute to the next, so both
+    # medians are taken over the same minutes.
     with (
         spawn.Pool(1, initializer=plain_setup, initargs=(files,)) as plain_pool,
         tempfile.TemporaryDirectory() as tmp,
@@ -201,10 +202,10 @@ def main() -> None:
         f"pipeline/cold-plain ratio {cold / elapsed:.2f}"
     )
     print(f"pipeline/text-only ratio: {text_only / elapsed:.2f}")
-    print(f"ratio of the medians: {plain / elapsed:.2f}")
     print(f"peak RSS: main process {me:.0f} MB, largest extraction worker {children:.0f} MB")
     paired = statistics.median(p / t for p, t in zip(plain_times, timings, strict=True))
-    print(f"pipeline/plain ratio: {paired:.2f}")
+    print(f"median of the paired ratios: {paired:.2f}")
+    print(f"pipeline/plain ratio: {plain / elapsed:.2f}")
     sys.stdout.flush()
 
 
