@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="extraction processes, at a lower CPU priority (default: one per core)",
+    )
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the pipeline's sub-commands to the ``monitor`` parser."""
     p = sub.add_parser("poll", help="one pass over due feeds and articles (with --once)")
@@ -35,12 +44,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         default=None,
         help="pretend the current time is this ISO time (replays, tests)",
     )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="extraction processes, at a lower CPU priority (default: one per core)",
-    )
+    _add_workers(p)
     p.set_defaults(func=_cmd_poll)
 
     p = sub.add_parser("run", help="run the scheduled service until SIGTERM/SIGINT")
@@ -50,12 +54,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         default=parse_duration("60s"),
         help="how often due work is looked for (default: 60s)",
     )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="extraction processes, at a lower CPU priority (default: one per core)",
-    )
+    _add_workers(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("feeds", help="list feeds with their polling state")
