@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor import __version__, query
+from monitor import __version__, query, web
 from monitor.config import Settings
 from monitor.display import change_text, key_label
 from monitor.errors import ConfigError
@@ -157,6 +157,8 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
             },
         )
         return response
+
+    web.install(app, settings)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(_url_token)])
     def openapi() -> dict[str, Any]:
