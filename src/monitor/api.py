@@ -47,6 +47,9 @@ Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Since = Annotated[str | None, Query(description="ISO date/time, e.g. 2025-09-04 (UTC)")]
 _BEARER = HTTPBearer(auto_error=False, description="one of api.tokens")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+Kind = Annotated[
+    str | None, Query(description="one kind: first, change, refinement, confirmed, conflict...")
+]
 AsOf = Annotated[str | None, Query(description="what the monitor believed at this ISO date/time")]
 T = TypeVar("T")
 
@@ -221,12 +224,13 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
         s: Db,
         since: Since = None,
         fact: Annotated[str | None, Query(description="glob on fact ids, e.g. force.*")] = None,
+        kind: Kind = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> dict[str, Any]:
         """Recorded changes, newest first, each with its evidence."""
         rows, total = query.changes(
-            s, since=_time("since", since), fact=fact, limit=limit, offset=offset
+            s, since=_time("since", since), fact=fact, kind=kind, limit=limit, offset=offset
         )
         return _page(rows, total, limit, offset, sliced=True)
 
@@ -242,10 +246,11 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
         s: Db,
         since: Since = None,
         fact: Annotated[str | None, Query(description="glob on fact ids")] = None,
+        kind: Kind = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Response:
         """The changes as an Atom feed (token by header or ``?token=``)."""
-        rows, _ = query.changes(s, since=_time("since", since), fact=fact, limit=limit)
+        rows, _ = query.changes(s, since=_time("since", since), fact=fact, kind=kind, limit=limit)
         body = _atom(rows, str(request.base_url).rstrip("/"))
         return Response(body, media_type="application/atom+xml")
 
