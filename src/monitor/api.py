@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from monitor import __version__, query
 from monitor.config import Settings
+from monitor.display import change_text, key_label
 from monitor.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -359,7 +360,7 @@ def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
     fg.updated(max(decided) if decided else datetime(1970, 1, 1, tzinfo=UTC))
     for r in reversed(rows):  # feedgen prepends entries; this keeps the feed newest first
         ev = r["evidence"]
-        key = query.key_label(r["fact"], r["qualifier"], r["term"])
+        key = key_label(r["fact"], r["qualifier"], r["term"])
         entry = fg.add_entry()
         # Stable ids whatever host name the reader uses, so readers never show a change twice.
         entry.id(f"urn:monitor:change:{r['id']}")
@@ -378,18 +379,7 @@ def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
 
 
 def _summary(change: query.ChangeJSON) -> str:
-    kind, old, new = change["kind"], _plain(change["old"]), _plain(change["new"])
-    if kind == "first":
-        return f"new fact: {new}"
-    if kind == "confirmed":
-        return f"{new} confirmed"
-    return f"{kind}: {old} -> {new}"
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, list):
-        return f"[{value[0]}, {value[1]}]"
-    return "none" if value is None else str(value)
+    return change_text(change["kind"], change["old"], change["new"])
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

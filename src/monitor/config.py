@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.display import zone
 from monitor.errors import ConfigError
 from monitor.facts.spec import FactSpec
 
@@ -243,6 +244,20 @@ class ApiConfig(_Strict):
     port: int = Field(default=8080, ge=1, le=65535)
     tokens: tuple[SecretStr, ...] = ()
     serve_with_run: bool = False
+    # How long a sign-in on the web pages lasts before the session cookie expires.
+    session_lifetime: Duration = timedelta(hours=12)
+
+
+class DisplayConfig(_Strict):
+    """How times are shown to people (pages, tables, emails); JSON always carries the offset."""
+
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        zone(v)
+        return v
 
 
 class Settings(_Strict):
@@ -256,6 +271,7 @@ class Settings(_Strict):
     history: HistoryConfig = HistoryConfig()
     alerts: AlertsConfig = AlertsConfig()
     api: ApiConfig = ApiConfig()
+    display: DisplayConfig = DisplayConfig()
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:
