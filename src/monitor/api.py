@@ -35,6 +35,7 @@ from monitor import __version__, query, web
 from monitor.config import Settings
 from monitor.display import change_text, key_label
 from monitor.errors import ConfigError
+from monitor.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -> FastAPI:
+def create_app(
+    engine: Engine, settings: Settings, *, host: str | None = None, metrics: Metrics | None = None
+) -> FastAPI:
     """The API over ``engine``; ``host`` is where it will listen (default ``api.host``).
+
+    ``metrics`` are the process's (``monitor run`` passes the pipeline's); by default the
+    API exports only what the database says (queue depths, alerts by state).
 
     Raises :class:`ConfigError` when no tokens are configured and ``host`` is not loopback.
     """
@@ -138,6 +144,9 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
     )
     app.state.engine = engine
     app.state.secrets = secrets
+    if metrics is None:
+        metrics = Metrics()
+        metrics.watch_database(engine)
 
     @app.middleware("http")
     async def access_log(
@@ -184,6 +193,17 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
             response.status_code = 503
             return Health(status="degraded", database="unreachable", version=__version__)
         return Health(status="ok", database="ok", version=__version__)
+
+    @app.get(
+        "/metrics",
+        dependencies=GUARDED,
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}}},
+        tags=["service"],
+    )
+    def prometheus() -> Response:
+        """Prometheus metrics (text format), every series named ``monitor_...``."""
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/facts", response_model=FactsPage, dependencies=GUARDED, tags=["facts"])
     def facts(
@@ -420,7 +440,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         await server.serve()
 
     try:
-        api = create_app(app.engine, app.settings, host=host)
+        api = create_app(app.engine, app.settings, host=host, metrics=app.metrics)
         config = uvicorn.Config(api, host=host, port=port, access_log=False, log_config=None)
         log.info("api listening on %s:%s", host, port, extra={"stage": "api", "port": port})
         asyncio.run(serve(_Server(config)))
