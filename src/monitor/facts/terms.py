@@ -347,3 +347,35 @@ def _finding(text: str, fact: str, m: _Mention, status: Status) -> Finding:
         mention="current",
         confidence=round(max(confidence, 0.3), 2),
     )
+
+
+def explain_terms(text: str, spec: TermsFactSpec) -> list[tuple[str, int, int, str]]:
+    """Every match of a term phrase as (term id, start, end, why it states nothing or "")."""
+    spans = sentences(text)
+    if not spans:
+        return []
+    starts = [s.start for s in spans]
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    located = {(t.id, s, e) for t, s, e, _ in _locate(text, spec, spans)}
+    out = []
+    for term in spec.terms:
+        pattern = phrases_pattern(term.phrases)
+        context = phrases_pattern(term.context)
+        for m in pattern.finditer(text) if pattern is not None else ():
+            i = max(0, bisect_right(starts, m.start()) - 1)
+            reason = ""
+            if (term.id, m.start(), m.end()) not in located:
+                if _POLL.search(text, spans[i].start, spans[i].end):
+                    reason = "in an opinion poll"
+                elif any(lo <= m.start() < hi for lo, hi in asides):
+                    reason = "in a list of links to other stories"
+                elif context is not None:
+                    reason = (
+                        f"no context word ({', '.join(term.context)}) in or beside its sentence"
+                    )
+                else:
+                    reason = "inside a longer mention"
+            elif _asks(text, spans[i]):
+                reason = "a question that only asks (no answer states it)"
+            out.append((term.id, m.start(), m.end(), reason))
+    return sorted(out, key=lambda t: (t[1], t[2]))
