@@ -297,10 +297,33 @@ def _read(
         )
         if later is not None:
             status = later
+    if status == "proposed" and _adopted_list(text, i, spans):
+        status = "present"  # "The declaration was adopted. Key points: - a cell will be set up"
     explicit = status is not None
     if status is None or status not in term.statuses:
         status, explicit = term.default_status, False
     return _Mention(term, start, end, sentence, status, explicit)
+
+
+_ITEM = re.compile(r"[-•*–—]\s")
+_ADOPTED = re.compile(r"\b(?:agreed|adopted|signed|approved|endorsed|ratified)\b", re.I)
+_TENTATIVE = re.compile(r"\b(?:tentative|draft|proposed|would|if)\b", re.I)
+_INTRO_REACH = 6
+
+
+def _adopted_list(text: str, i: int, spans: list[Span]) -> bool:
+    """Whether sentence ``i`` is an item of a list that the lines before it say was adopted:
+    the items of an adopted text are its terms, however each is worded ("will be set up")."""
+    if not _ITEM.match(text, spans[i].start):
+        return False
+    k = i
+    while k > 0 and _ITEM.match(text, spans[k].start):
+        k -= 1
+    for j in range(k, max(-1, k - _INTRO_REACH), -1):
+        said = text[spans[j].start : spans[j].end]
+        if _ADOPTED.search(said):
+            return not _TENTATIVE.search(said)
+    return False
 
 
 def _answer(text: str, i: int, spans: list[Span]) -> list[tuple[int, int]]:
