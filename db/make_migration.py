@@ -1,9 +1,9 @@
-"""Autogenerate an Alembic migration from the models.
+"""Autogenerate an Alembic migration (into src/monitor/migrations/versions) from the models.
 
     python db/make_migration.py "message" [REV_ID]
 
 While the project is unreleased the initial migration may be regenerated instead:
-delete ``db/migrations/versions/0001_initial_schema.py``, then run
+delete ``src/monitor/migrations/versions/0001_initial_schema.py``, then run
 ``python db/make_migration.py "initial schema" 0001``.
 """
 

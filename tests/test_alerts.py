@@ -161,8 +161,8 @@ def view(**over: Any) -> ChangeView:
 def test_values_read_naturally() -> None:
     assert [show(v) for v in (31, [25000, 30000], [31, None], [None, 50], "removed", None)] == [
         "31",
-        "25,000–30,000",
-        "at least 31",
+        "25,000 to 30,000",
+        "more than 30",
         "up to 50",
         "removed",
         "none",
@@ -172,10 +172,10 @@ def test_values_read_naturally() -> None:
 def test_email_bodies_say_old_new_quote_outlet_link_history_and_escape_html() -> None:
     out = render([view()], alert_id=1, key="k-1", digest=False)
     assert out.event == "fact.change"
-    assert out.subject == "[monitor] change: Troops pledged [France] 25,000–30,000 → 15,000"
+    assert out.subject == "[monitor] change: Troops pledged [France] 25,000 to 30,000 → 15,000"
     assert '"15,000 troops"' in out.text
     assert "Le <Monde>" in out.text and "Link: https://lemonde.example/a?x=1&y=2" in out.text
-    assert "25,000–30,000  (superseded, confirmed" in out.text
+    assert "25,000 to 30,000  (superseded, confirmed" in out.text
     assert "<b>15,000" not in out.html and "&lt;b&gt;15,000 troops&lt;/b&gt; &amp;" in out.html
     assert "Le &lt;Monde&gt;" in out.html
     assert '<a href="https://lemonde.example/a?x=1&amp;y=2">Troops &lt;update&gt;</a>' in out.html

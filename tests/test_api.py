@@ -265,7 +265,7 @@ def test_atom_feed_has_one_entry_per_change(
     assert len(feed.entries) == len(changes) == 5
     assert [e.id.rsplit(":", 1)[-1] for e in feed.entries] == [str(c["id"]) for c in changes]
     change = feed.entries[3]
-    assert change.title == "coalition.countries: change: 31 -> 35"
+    assert change.title == "coalition.countries: change: 31 → 35"
     assert feed.entries[2].title == "coalition.countries: 35 confirmed"
     assert change.link == "https://beta.example/news/2"
     assert "beta: \u201c35 quoted by beta\u201d" in change.content[0].value
@@ -273,8 +273,8 @@ def test_atom_feed_has_one_entry_per_change(
         api.get("/changes.atom", params={"fact": "force.*"}, headers=AUTH).content
     )
     assert [e.title for e in only.entries] == [
-        "force.troops [France]: conflict: [25000, 30000] -> [15000, 20000]",
-        "force.troops [France]: new fact: [25000, 30000]",
+        "force.troops [France]: disputed: 25,000 to 30,000 → 15,000 to 20,000",
+        "force.troops [France]: new fact: 25,000 to 30,000",
     ]
 
 

@@ -48,16 +48,16 @@ def test_strike_story_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = backtest(capsys, str(DATA), "--config", str(CONFIG))
     assert code == 0
     history, alerts = out.split("Alerts that would have fired (2)")
-    assert "cal-03" in history and "change" in history and "1200" in history
+    assert "cal-03" in history and "change" in history and "1,200" in history
     alert_lines = [line.split() for line in alerts.splitlines() if "strike.workers:" in line]
     assert [(w[0], w[2], w[4]) for w in alert_lines] == [
-        ("2024-05-02", "-", "1200"),
-        ("2024-05-06", "1200", "3000"),
+        ("2024-05-02", "-", "1,200"),
+        ("2024-05-06", "1,200", "3,000"),
     ]
     final = alerts.split("Facts at the end (1)")[1]
     row = next(line.split() for line in final.splitlines() if "strike.workers" in line)
     # value, status, sources, since, disputed by
-    assert row[1:] == ["3000", "confirmed", "3", "2024-05-06", "5000"]
+    assert row[1:] == ["3,000", "confirmed", "3", "2024-05-06", "5,000"]
     assert "6 articles replayed" in out
     # --all lists what the default view hides.
     _, everything, _ = backtest(capsys, str(DATA), "--config", str(CONFIG), "--all")

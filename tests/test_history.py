@@ -224,7 +224,7 @@ def test_each_decision_is_logged_with_stable_keys(
         "reason": "",
     }
     # Both of the CLI's formatters render it (a range value is a tuple argument).
-    assert record.getMessage() == "fact decision: first None -> (31, None)"
+    assert record.getMessage() == "fact decision: coalition.countries: new fact: more than 30"
     assert json.loads(JsonFormatter().format(record))["kind"] == "first"
     assert "kind=first" in TextFormatter().format(record)
 

@@ -81,7 +81,7 @@ def test_facts_show_current_values_status_sources_and_disputes(
 
     table = run(capsys, "facts")
     assert "coalition.countries" in table and "force.troops [France]" in table
-    assert "confirmed" in table and "disputed: 15000–20000" in table
+    assert "confirmed" in table and "disputed: 15,000 to 20,000" in table
     assert "“35 quoted by gamma”" in table and "https://gamma.example/news/3" in table
 
 
@@ -165,7 +165,7 @@ def test_since_and_fact_glob_filter_changes(
     assert [r["value"] for r in history] == [35]
 
     table = run(capsys, "changes", "--fact", "coalition.*")
-    assert "31 -> 35" in table and "change" in table and "https://beta.example/news/2" in table
+    assert "31 → 35" in table and "change" in table and "https://beta.example/news/2" in table
 
 
 def test_csv_has_one_line_per_evidence(story: Story, capsys: pytest.CaptureFixture[str]) -> None:

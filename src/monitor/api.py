@@ -33,7 +33,9 @@ from sqlmodel import Session
 
 from monitor import __version__, query
 from monitor.config import Settings
+from monitor.display import change_text, key_label
 from monitor.errors import ConfigError
+from monitor.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +106,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -> FastAPI:
+def create_app(
+    engine: Engine, settings: Settings, *, host: str | None = None, metrics: Metrics | None = None
+) -> FastAPI:
     """The API over ``engine``; ``host`` is where it will listen (default ``api.host``).
+
+    ``metrics`` are the process's (``monitor run`` passes the pipeline's); by default the
+    API exports only what the database says (queue depths, alerts by state).
 
     Raises :class:`ConfigError` when no tokens are configured and ``host`` is not loopback.
     """
@@ -134,6 +141,9 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
     )
     app.state.engine = engine
     app.state.secrets = secrets
+    if metrics is None:
+        metrics = Metrics()
+        metrics.watch_database(engine)
 
     @app.middleware("http")
     async def access_log(
@@ -178,6 +188,17 @@ def create_app(engine: Engine, settings: Settings, *, host: str | None = None) -
             response.status_code = 503
             return Health(status="degraded", database="unreachable", version=__version__)
         return Health(status="ok", database="ok", version=__version__)
+
+    @app.get(
+        "/metrics",
+        dependencies=GUARDED,
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}}},
+        tags=["service"],
+    )
+    def prometheus() -> Response:
+        """Prometheus metrics (text format), every series named ``monitor_...``."""
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/facts", response_model=FactsPage, dependencies=GUARDED, tags=["facts"])
     def facts(
@@ -359,7 +380,7 @@ def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
     fg.updated(max(decided) if decided else datetime(1970, 1, 1, tzinfo=UTC))
     for r in reversed(rows):  # feedgen prepends entries; this keeps the feed newest first
         ev = r["evidence"]
-        key = query.key_label(r["fact"], r["qualifier"], r["term"])
+        key = key_label(r["fact"], r["qualifier"], r["term"])
         entry = fg.add_entry()
         # Stable ids whatever host name the reader uses, so readers never show a change twice.
         entry.id(f"urn:monitor:change:{r['id']}")
@@ -378,18 +399,7 @@ def _atom(rows: list[query.ChangeJSON], base: str) -> bytes:
 
 
 def _summary(change: query.ChangeJSON) -> str:
-    kind, old, new = change["kind"], _plain(change["old"]), _plain(change["new"])
-    if kind == "first":
-        return f"new fact: {new}"
-    if kind == "confirmed":
-        return f"{new} confirmed"
-    return f"{kind}: {old} -> {new}"
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, list):
-        return f"[{value[0]}, {value[1]}]"
-    return "none" if value is None else str(value)
+    return change_text(change["kind"], change["old"], change["new"])
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -423,7 +433,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         await server.serve()
 
     try:
-        api = create_app(app.engine, app.settings, host=host)
+        api = create_app(app.engine, app.settings, host=host, metrics=app.metrics)
         config = uvicorn.Config(api, host=host, port=port, access_log=False, log_config=None)
         log.info("api listening on %s:%s", host, port, extra={"stage": "api", "port": port})
         asyncio.run(serve(_Server(config)))

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from monitor.config import Settings, load_settings
+from monitor.metrics import Metrics
 from monitor.store import create_db_engine, migrate
 
 
 @dataclass(frozen=True)
 class App:
-    """Settings and the database engine of one process (the HTTP client is per run)."""
+    """Settings, the database engine and the metrics of one process (the HTTP client is per
+    run)."""
 
     settings: Settings
     engine: Engine
     config_path: Path | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def __post_init__(self) -> None:
+        self.metrics.watch_database(self.engine)
 
     def close(self) -> None:
         """Release the engine's connections."""

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.config import Settings
+from monitor.display import value_text
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract import Extracted, extract_article
 from monitor.facts import find_facts
@@ -367,9 +368,4 @@ def _label(e: dict[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, list):
-        lo, hi = value
-        return f"[{'null' if lo is None else lo}, {'null' if hi is None else hi}]"
-    return str(value)
+    return "-" if value is None else value_text(value)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.config import parse_duration
+from monitor.display import when_text, zone
 from monitor.errors import MonitorError
 from monitor.query import iso
 
@@ -175,9 +176,11 @@ def print_table(
     ``guarantee.terms [us_backstop]`` print as they are); ``shape`` may set the columns up.
 
     On a terminal, a table taller than the screen goes through the pager ($PAGER); piped, it
-    never pages and is laid out ``width`` columns wide (None: $COLUMNS or 80).
+    never pages and is laid out as wide as its widest line, so nothing is cut off (``width``
+    is a floor).
     """
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
@@ -188,7 +191,9 @@ def print_table(
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console = Console()
     if not console.is_terminal:
-        Console(width=width, soft_wrap=False).print(table)
+        wide = Console(width=1_000_000, soft_wrap=False)
+        natural = Measurement.get(wide, wide.options, table).maximum
+        Console(width=max(natural, width or 0), soft_wrap=False).print(table)
         return
     with console.capture() as capture:
         console.print(table)
@@ -216,6 +221,7 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
     with open_app(args.config) as app:
         with Session(app.engine) as s:
             feeds = s.exec(select(Feed).order_by(Feed.name)).all()
+        tz = zone(app.settings.display.timezone)
         records: list[dict[str, Any]] = [
             {
                 "name": f.name,
@@ -241,12 +247,12 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
                 [
                     [
                         r["name"] + ("" if r["enabled"] else " (disabled)"),
-                        r["last_check"],
-                        r["next_check"],
+                        when_text(r["last_check"], tz, empty="never"),
+                        when_text(r["next_check"], tz),
                         r["last_status"] or r["outcome"],
                         r["error_count"],
                         r["entries_seen"],
-                        (r["error"] or "")[:80],
+                        r["error"] or "",
                     ]
                     for r in records
                 ],
@@ -274,6 +280,7 @@ def _cmd_articles(args: argparse.Namespace) -> int:
                 )
             stmt = stmt.order_by(col(Article.first_seen_at).desc(), col(Article.id).desc())
             rows = s.exec(stmt.limit(args.limit)).all()
+        tz = zone(app.settings.display.timezone)
         records: list[dict[str, Any]] = [
             {
                 "id": a.id,
@@ -296,10 +303,10 @@ def _cmd_articles(args: argparse.Namespace) -> int:
                 [
                     [
                         r["id"],
-                        r["published"],
+                        when_text(r["published"], tz, empty="undated"),
                         r["outlet"],
                         r["versions"],
-                        (r["title"] or r["url"])[:70],
+                        r["title"] or r["url"],
                     ]
                     for r in records
                 ],
@@ -332,6 +339,7 @@ def _cmd_article(args: argparse.Namespace) -> int:
             return versions[n]
 
         out = sys.stdout
+        tz = zone(app.settings.display.timezone)
         if args.diff:
             a, b = (version(n) for n in args.diff)
             out.writelines(
@@ -352,15 +360,22 @@ def _cmd_article(args: argparse.Namespace) -> int:
         else:
             out.write(
                 f"article {article.id}: {article.title or '(no title)'}\n  {article.url}\n"
-                f"  outlet {article.outlet}, published {iso(article.published_at)}, "
-                f"first seen {iso(article.first_seen_at)}, "
-                f"next check {iso(article.next_check_at)}\n"
+                f"  outlet {article.outlet}, "
+                f"published {when_text(article.published_at, tz, empty='undated')}, "
+                f"first seen {when_text(article.first_seen_at, tz)}, "
+                f"next check {when_text(article.next_check_at, tz, empty='none')}\n"
             )
             if args.versions or versions:
                 print_table(
                     ["version", "fetched", "chars", "hash", "title"],
                     [
-                        [v.number, iso(v.fetched_at), len(v.text), v.content_hash[:12], v.title]
+                        [
+                            v.number,
+                            when_text(v.fetched_at, tz),
+                            f"{len(v.text):,}",
+                            v.content_hash[:12],
+                            v.title,
+                        ]
                         for v in sorted(versions.values(), key=lambda v: v.number)
                     ],
                 )

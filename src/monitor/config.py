@@ -12,8 +12,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.display import zone
 from monitor.errors import ConfigError
 from monitor.facts.spec import FactSpec
 
@@ -241,6 +244,20 @@ class ApiConfig(_Strict):
     port: int = Field(default=8080, ge=1, le=65535)
     tokens: tuple[SecretStr, ...] = ()
     serve_with_run: bool = False
+    # How long a sign-in on the web pages lasts before the session cookie expires.
+    session_lifetime: Duration = timedelta(hours=12)
+
+
+class DisplayConfig(_Strict):
+    """How times are shown to people (pages, tables, emails); JSON always carries the offset."""
+
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        zone(v)
+        return v
 
 
 class Settings(_Strict):
@@ -254,6 +271,7 @@ class Settings(_Strict):
     history: HistoryConfig = HistoryConfig()
     alerts: AlertsConfig = AlertsConfig()
     api: ApiConfig = ApiConfig()
+    display: DisplayConfig = DisplayConfig()
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:
@@ -262,7 +280,7 @@ class Settings(_Strict):
             ("feed urls", [f.url for f in self.feeds]),
             ("facts", [f.id for f in self.facts]),
         ):
-            dupes = sorted({n for n in names if names.count(n) > 1})
+            dupes = sorted(n for n, k in Counter(names).items() if k > 1)
             if dupes:
                 raise ValueError(f"duplicate {what}: {dupes}; each must appear once")
         return self
@@ -270,6 +288,16 @@ class Settings(_Strict):
     def feed_interval(self, feed: FeedConfig) -> timedelta:
         """The configured polling interval of a feed (its own, else the default)."""
         return feed.interval or self.defaults.interval
+
+    @cached_property
+    def feeds_by_name(self) -> dict[str, FeedConfig]:
+        """The configured feeds by name (a dict: a pass looks up thousands of them)."""
+        return {f.name: f for f in self.feeds}
+
+    def interval_of(self, name: str) -> timedelta:
+        """The polling interval of the feed called ``name`` (the default if it is unknown)."""
+        feed = self.feeds_by_name.get(name)
+        return self.defaults.interval if feed is None else self.feed_interval(feed)
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -295,7 +323,7 @@ def _construct(
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(yaml.safe_load(yaml.serialize(key_node)))
+            key = str(_scalar(key_node))
             if key in out:
                 raise ConfigError(
                     f"{_fmt((*path, key))} (line {key_node.start_mark.line + 1}): duplicate key; "
@@ -306,10 +334,16 @@ def _construct(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(v, (*path, i), where, env) for i, v in enumerate(node.value)]
-    value = yaml.safe_load(yaml.serialize(node))
+    value = _scalar(node)
     if isinstance(value, str) and "${" in value:
         value = _expand(value, path, node.start_mark.line + 1, env)
     return value
+
+
+def _scalar(node: yaml.Node) -> Any:
+    # The composer has already resolved the node's tag: construct it directly (serialising each
+    # scalar back to YAML and parsing it again cost seconds at 10,000 feeds).
+    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def _expand(value: str, path: tuple[str | int, ...], line: int, env: Mapping[str, str]) -> str:
@@ -342,7 +376,7 @@ def parse_settings(
     env = os.environ if env is None else env
     where = _Located()
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     data = {} if root is None else _construct(root, (), where, env)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from monitor.app import App
 from monitor.config import Defaults, FeedConfig, FetchLimits, Settings, load_settings
+from monitor.display import stored_text
 from monitor.models import Article, ArticleVersion, Change, FactVersion, Observation
 from monitor.sample import Corpus, SampleServer, load_corpus
 from monitor.store import create_db_engine, migrate
@@ -77,19 +77,9 @@ def _print_changes(app: App, now: datetime, out: TextIO) -> None:
         mark = "ALERT" if change.alert else "     "
         out.write(
             f"{now:%Y-%m-%d %H:%M}  {mark} {change.kind:<12} {what}: "
-            f"{_show(change.old_json)} -> {_show(change.new_json)}  ({article.outlet})\n"
+            f"{stored_text(change.old_json)} → {stored_text(change.new_json)}  ({article.outlet})\n"
             f"{'':19}“{obs.sentence.strip()}”\n"
         )
-
-
-def _show(raw: str | None) -> str:
-    if raw is None:
-        return "(none)"
-    value = json.loads(raw)
-    if isinstance(value, list):
-        lo, hi = value
-        return f"[{'' if lo is None else lo}..{'' if hi is None else hi}]"
-    return str(value)
 
 
 def _print_facts(app: App, out: TextIO) -> None:
@@ -103,7 +93,9 @@ def _print_facts(app: App, out: TextIO) -> None:
     for row in rows:
         what = row.fact + "".join(f" [{x}]" for x in (row.qualifier, row.term) if x)
         flag = "disputed claim" if row.state == "disputed" else row.status
-        out.write(f"  {what:<42} {_show(row.value_json):<16} {flag}, {row.sources} source(s)\n")
+        out.write(
+            f"  {what:<42} {stored_text(row.value_json):<16} {flag}, {row.sources} source(s)\n"
+        )
 
 
 def run_demo(config: Path, db: Path, out: TextIO) -> int:

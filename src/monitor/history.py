@@ -29,6 +29,7 @@ from monitor.changes import (
     fingerprint,
 )
 from monitor.config import HistoryConfig, Settings
+from monitor.display import change_text, key_label
 from monitor.models import Article, ArticleVersion, Change, FactEvidence, FactVersion, Observation
 
 log = logging.getLogger(__name__)
@@ -101,10 +102,9 @@ def record_observations(
         evidence = _evidence(group, decision)
         change = _apply(s, key, decision, rows, evidence, article, cfg, now)
         log.info(
-            "fact decision: %s %s -> %s",
-            decision.kind,
-            decision.old,
-            decision.new,
+            "fact decision: %s: %s",
+            key_label(*key),
+            change_text(decision.kind, decision.old, decision.new),
             extra={
                 "stage": "changes",
                 "fact": key[0],

@@ -574,7 +574,4 @@ async def _dispatch_alerts(app: App, fetcher: Fetcher, now: datetime) -> int:
 
 
 def _interval(app: App, feed_name: str) -> timedelta:
-    for cfg in app.settings.feeds:
-        if cfg.name == feed_name:
-            return app.settings.feed_interval(cfg)
-    return app.settings.defaults.interval
+    return app.settings.interval_of(feed_name)

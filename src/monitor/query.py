@@ -143,12 +143,6 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def key_label(fact: str, qualifier: str | None, term: str | None) -> str:
-    """``force.troops [France]``: a key as users write it."""
-    extra = qualifier if qualifier is not None else term
-    return fact if extra is None else f"{fact} [{extra}]"
-
-
 def facts(
     s: Session, *, as_of: datetime | None = None, cfg: HistoryConfig | None = None
 ) -> list[FactJSON]:
@@ -473,7 +467,8 @@ def _evidence_select() -> Any:
             col(Article.id),
             col(Article.outlet),
             col(Article.url),
-            col(Article.title),
+            # The title as it was in the version that said it, not the article's newest title.
+            sa.func.coalesce(col(ArticleVersion.title), col(Article.title)),
             col(Article.published_at),
         )
         .join(ArticleVersion, col(ArticleVersion.id) == col(Observation.version_id))

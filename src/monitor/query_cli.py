@@ -12,16 +12,16 @@ import csv
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from monitor.commands import print_table
+from monitor.display import key_label, value_text, when_text, zone
 from monitor.query import (
     ChangeJSON,
     EvidenceJSON,
     FactJSON,
     VersionJSON,
-    key_label,
     parse_time,
 )
 
@@ -77,11 +77,18 @@ def _cmd_facts(args: argparse.Namespace) -> int:
 
     with open_app(args.config) as app, Session(app.engine) as s:
         rows = query.facts(s, as_of=args.as_of, cfg=app.settings.history)
+        tz = zone(app.settings.display.timezone)
     if args.format == "json":
         return _emit(args.format, rows, FactJSON)
     if args.format == "csv":
         # Disputing claims get their own lines (their state column says "disputed").
         return _emit(args.format, [v for r in rows for v in (r, *r["disputed_by"])], VersionJSON)
+    if not rows and args.as_of is not None:
+        sys.stdout.write(
+            f"no fact had a value yet at {when_text(args.as_of, tz)}; "
+            "try a later --as-of, or none for today's values\n"
+        )
+        return 0
     if not rows:
         sys.stdout.write("no fact has a value yet; run `monitor poll --once` or `monitor demo`\n")
         return 0
@@ -90,12 +97,12 @@ def _cmd_facts(args: argparse.Namespace) -> int:
         [
             [
                 key_label(r["fact"], r["qualifier"], r["term"]),
-                _show(r["value"])
-                + "".join(f"\ndisputed: {_show(d['value'])}" for d in r["disputed_by"]),
+                value_text(r["value"])
+                + "".join(f"\ndisputed: {value_text(d['value'])}" for d in r["disputed_by"]),
                 r["status"],
                 r["sources"],
-                _day(r["valid_from"]),
-                _evidence_cell(r["evidence"]),
+                when_text(r["valid_from"], tz),
+                _evidence_cell(r["evidence"], tz),
             ]
             for r in rows
         ],
@@ -118,6 +125,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             cfg=app.settings.history,
         )
+        tz = zone(app.settings.display.timezone)
     if args.format != "table":
         return _emit(args.format, rows, VersionJSON)
     if not rows:
@@ -128,14 +136,14 @@ def _cmd_history(args: argparse.Namespace) -> int:
         [
             [
                 key_label(r["fact"], r["qualifier"], r["term"]),
-                _show(r["value"]),
+                value_text(r["value"]),
                 r["state"],
                 r["status"],
                 r["sources"],
-                _day(r["valid_from"]),
-                _day(r["valid_until"]),
-                _day(r["first_seen"]),
-                _evidence_cell(r["evidence"]),
+                when_text(r["valid_from"], tz),
+                when_text(r["valid_until"], tz),
+                when_text(r["first_seen"], tz),
+                _evidence_cell(r["evidence"], tz),
             ]
             for r in rows
         ],
@@ -151,22 +159,23 @@ def _cmd_changes(args: argparse.Namespace) -> int:
 
     with open_app(args.config) as app, Session(app.engine) as s:
         rows, _total = query.changes(s, since=args.since, fact=args.fact, limit=args.limit)
+        tz = zone(app.settings.display.timezone)
     if args.format != "table":
         return _emit(args.format, rows, ChangeJSON)
     if not rows:
         sys.stdout.write("no changes recorded match\n")
         return 0
     _table(
-        ["decided", "published", "fact", "kind", "old -> new", "alert", "evidence"],
+        ["decided", "published", "fact", "kind", "old → new", "alert", "evidence"],
         [
             [
-                _day(r["decided"]),
-                _day(r["published"]),
+                when_text(r["decided"], tz),
+                when_text(r["published"], tz),
                 key_label(r["fact"], r["qualifier"], r["term"]),
                 r["kind"],
-                f"{_show(r['old'])} -> {_show(r['new'])}",
+                f"{value_text(r['old'])} → {value_text(r['new'])}",
                 "yes" if r["alert"] else "",
-                _evidence_cell([r["evidence"]] if r["evidence"] else []),
+                _evidence_cell([r["evidence"]] if r["evidence"] else [], tz),
             ]
             for r in rows
         ],
@@ -207,20 +216,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        low, high = value
-        return f"{'' if low is None else low}–{'' if high is None else high}"
-    return "" if value is None else str(value)
-
-
-def _day(value: str | None) -> str:
-    return "" if value is None else value[:16].replace("T", " ")
-
-
-def _evidence_cell(evidence: Sequence[EvidenceJSON]) -> str:
+def _evidence_cell(evidence: Sequence[EvidenceJSON], tz: tzinfo) -> str:
     lines = [
-        f"{e['outlet'] or '?'} (article {e['article']}, {_day(e['published']) or 'undated'}): "
+        f"{e['outlet'] or '?'} (article {e['article']}, "
+        f"{when_text(e['published'], tz, empty='undated')}): "
         f"“{e['quote']}”\n  {e['url']}"
         for e in evidence[:EVIDENCE_SHOWN]
     ]

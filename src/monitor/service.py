@@ -112,7 +112,7 @@ def _start_api(app: App, stop: asyncio.Event) -> asyncio.Task[None] | None:
 
     server = _Server(
         uvicorn.Config(
-            create_app(app.engine, app.settings),
+            create_app(app.engine, app.settings, metrics=app.metrics),
             host=app.settings.api.host,
             port=app.settings.api.port,
             log_level="warning",

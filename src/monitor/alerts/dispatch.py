@@ -35,6 +35,7 @@ from monitor.alerts.outbox import DUE_STATES
 from monitor.alerts.render import Rendered, render
 from monitor.alerts.views import load_views
 from monitor.config import AlertsConfig, EmailChannel, Settings, WebhookChannel
+from monitor.display import zone
 from monitor.errors import AlertError
 from monitor.models import Alert, AlertAttempt
 from monitor.store import session_scope
@@ -176,7 +177,13 @@ def _job(s: Session, alert_id: int, settings: Settings) -> Job:
     rules = settings.alerts.rules
     digest = bool(followers) or (alert.rule < len(rules) and bool(rules[alert.rule].digest))
     rendered = (
-        render(views, alert_id=alert_id, key=alert.idempotency_key, digest=digest)
+        render(
+            views,
+            alert_id=alert_id,
+            key=alert.idempotency_key,
+            digest=digest,
+            tz=zone(settings.display.timezone),
+        )
         if views
         else None
     )

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+
+from monitor.display import ARROW, KIND_TITLES, value_text, when_text
 
 SCHEMA_ID = "https://monitor.invalid/schemas/webhook-v1.json"
 SCHEMA_VERSION = 1
-ARROW = "→"
-KIND_TITLES = {
-    "first": "new fact",
-    "change": "change",
-    "refinement": "refinement",
-    "confirmation": "confirmation",
-    "confirmed": "confirmed",
-    "conflict": "disputed",
-    "resolved": "dispute resolved",
-    "backfill": "backfill",
-}
 
 
 @dataclass(frozen=True)
@@ -83,23 +74,8 @@ class Rendered:
 
 
 def show(value: Any) -> str:
-    """A stored value for people: ``31``, ``25,000–30,000``, ``at least 31``, ``removed``."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, list | tuple) and len(value) == 2:
-        lo, hi = value
-        if lo is None and hi is None:
-            return "unknown"
-        if hi is None:
-            return f"at least {lo:,}"
-        if lo is None:
-            return f"up to {hi:,}"
-        return f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
-    return str(value)
+    """A stored value for people (:func:`monitor.display.value_text`): ``up to 10,000``."""
+    return value_text(value)
 
 
 def name_of(view: ChangeView) -> str:
@@ -117,8 +93,11 @@ def headline(view: ChangeView) -> str:
     return f"{title}: {name_of(view)} {show(view.old)} {ARROW} {show(view.new)}"
 
 
-def render(views: list[ChangeView], *, alert_id: int, key: str, digest: bool) -> Rendered:
-    """Render one alert (one change, or a digest of several) for every channel."""
+def render(
+    views: list[ChangeView], *, alert_id: int, key: str, digest: bool, tz: tzinfo = UTC
+) -> Rendered:
+    """Render one alert (one change, or a digest of several) for every channel; the email
+    shows times in ``tz`` (``display.timezone``), the payload in UTC."""
     if not views:
         raise ValueError("an alert needs at least one change")
     event = "fact.digest" if digest else f"fact.{views[0].kind}"
@@ -131,8 +110,8 @@ def render(views: list[ChangeView], *, alert_id: int, key: str, digest: bool) ->
     return Rendered(
         event=event,
         subject=subject,
-        text=_text(views),
-        html=_html(views, subject),
+        text=_text(views, tz),
+        html=_html(views, subject, tz),
         payload=payload(views, event=event, alert_id=alert_id, key=key, digest=digest),
     )
 
@@ -202,11 +181,11 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat().replace("+00:00", "Z") if when else None
 
 
-def _when(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC") if when else "undated"
+def _when(when: datetime | None, tz: tzinfo) -> str:
+    return when_text(when, tz, empty="undated")
 
 
-def _text(views: list[ChangeView]) -> str:
+def _text(views: list[ChangeView], tz: tzinfo) -> str:
     parts = []
     for v in views:
         lines = [
@@ -216,7 +195,7 @@ def _text(views: list[ChangeView]) -> str:
         ev = v.evidence
         if ev is not None:
             lines.append(
-                f"Reported by {ev.outlet or 'unknown outlet'}, published {_when(ev.published)}"
+                f"Reported by {ev.outlet or 'unknown outlet'}, published {_when(ev.published, tz)}"
             )
             lines.append(f'Quote: "{ev.quote}"')
             lines.append(f"Sentence: {ev.sentence}")
@@ -227,7 +206,7 @@ def _text(views: list[ChangeView]) -> str:
         if v.history:
             lines.append("Recent history:")
             lines += [
-                f"  {show(h.value)}  ({h.state}, {h.status}, from {_when(h.valid_from)}, "
+                f"  {show(h.value)}  ({h.state}, {h.status}, from {_when(h.valid_from, tz)}, "
                 f"{h.sources} source{'s' if h.sources != 1 else ''})"
                 for h in v.history
             ]
@@ -235,7 +214,7 @@ def _text(views: list[ChangeView]) -> str:
     return "\n\n".join(parts) + "\n\n-- \nmonitor: `monitor history FACT` shows the full history.\n"
 
 
-def _html(views: list[ChangeView], subject: str) -> str:
+def _html(views: list[ChangeView], subject: str, tz: tzinfo) -> str:
     e = html.escape
     blocks = []
     for v in views:
@@ -244,7 +223,7 @@ def _html(views: list[ChangeView], subject: str) -> str:
         if ev is not None:
             rows.append(
                 f"<p>Reported by <b>{e(ev.outlet or 'unknown outlet')}</b>, "
-                f"published {e(_when(ev.published))}</p>"
+                f"published {e(_when(ev.published, tz))}</p>"
             )
             rows.append(f"<blockquote>{e(ev.sentence)}</blockquote>")
             rows.append(f"<p>Quote: <q>{e(ev.quote)}</q></p>")
@@ -259,7 +238,7 @@ def _html(views: list[ChangeView], subject: str) -> str:
         if v.history:
             items = "".join(
                 f"<tr><td>{e(show(h.value))}</td><td>{e(h.state)}</td><td>{e(h.status)}</td>"
-                f"<td>{e(_when(h.valid_from))}</td><td>{h.sources}</td></tr>"
+                f"<td>{e(_when(h.valid_from, tz))}</td><td>{h.sources}</td></tr>"
                 for h in v.history
             )
             rows.append(

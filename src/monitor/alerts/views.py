@@ -52,20 +52,20 @@ def _evidence(s: Session, change: Change) -> Evidence | None:
     if change.observation_id is None:
         return None
     row = s.exec(
-        select(Observation, Article)
+        select(Observation, Article, ArticleVersion.title)
         .join(ArticleVersion, col(ArticleVersion.id) == col(Observation.version_id))
         .join(Article, col(Article.id) == col(ArticleVersion.article_id))
         .where(Observation.id == change.observation_id)
     ).first()
     if row is None:
         return None
-    obs, article = row
+    obs, article, title = row
     return Evidence(
         quote=obs.text,
         sentence=obs.sentence,
         outlet=article.outlet,
         url=article.url,
-        title=article.title,
+        title=title or article.title,  # the title of the version that said it
         article_id=article.id,
         published=article.published_at,
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from monitor.store.engine import (
     ENV_MIGRATIONS,
+    advisory_lock,
     alembic_config,
     check_connection,
     create_db_engine,
     is_sqlite,
+    lock_in_transaction,
     migrate,
     migrations_dir,
     normalize_url,
@@ -17,10 +19,12 @@ from monitor.store.engine import (
 
 __all__ = [
     "ENV_MIGRATIONS",
+    "advisory_lock",
     "alembic_config",
     "check_connection",
     "create_db_engine",
     "is_sqlite",
+    "lock_in_transaction",
     "migrate",
     "migrations_dir",
     "normalize_url",

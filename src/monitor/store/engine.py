@@ -1,8 +1,10 @@
 """The database: engine construction, migrations and sessions.
 
 SQLite (the embedded default, WAL mode, foreign keys on) or PostgreSQL via
-``MONITOR_DATABASE_URL``. The schema is created and upgraded only by the Alembic migrations in
-``db/migrations`` (:func:`migrate`).
+``MONITOR_DATABASE_URL``. The schema is created and upgraded only by the Alembic migrations
+shipped inside the package, ``monitor/migrations`` (:func:`migrate`), so an installed wheel can
+upgrade its database from any directory. Several processes may start at once against one
+PostgreSQL database: migrations run under an advisory lock.
 """
 
 from __future__ import annotations
@@ -72,11 +74,45 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def migrations_dir() -> Path:
-    """Where the Alembic scripts live: ``db/migrations`` of the checkout, or $MONITOR_MIGRATIONS."""
+    """Where the Alembic scripts live: the package's ``migrations``, or $MONITOR_MIGRATIONS."""
     env = os.environ.get(ENV_MIGRATIONS)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "db" / "migrations"
+    return Path(__file__).resolve().parents[1] / "migrations"
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold a PostgreSQL session advisory lock named ``name`` (per schema); a no-op on SQLite.
+
+    Used where every worker of a fleet would otherwise do the same one-off job at once
+    (migrations): the first does it, the others wait and then find nothing left to do.
+    """
+    if is_sqlite(engine):
+        yield
+        return
+    key = sa.text("SELECT hashtext(:name || current_schema())")
+    with engine.connect() as conn:
+        lock_id = conn.execute(key, {"name": name}).scalar_one()
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": lock_id})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id})
+            conn.commit()
+
+
+def lock_in_transaction(s: Session, name: str) -> None:
+    """Take a PostgreSQL advisory lock named ``name`` until ``s`` commits; a no-op on SQLite
+    (whose writers are serialised by the database lock)."""
+    bind = s.get_bind()
+    if bind.dialect.name == "sqlite":
+        return
+    s.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+        {"name": name},
+    )
 
 
 def alembic_config(engine: Engine) -> Any:
@@ -95,11 +131,12 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     if not migrations_dir().is_dir():
         raise StoreError(
-            f"store: migrations not found at {migrations_dir()}; set {ENV_MIGRATIONS} to the "
-            "db/migrations folder of the monitor checkout"
+            f"store: migrations not found at {migrations_dir()}; reinstall the package or set "
+            f"{ENV_MIGRATIONS} to its monitor/migrations folder"
         )
     try:
-        command.upgrade(alembic_config(engine), revision)
+        with advisory_lock(engine, "monitor.migrate."):
+            command.upgrade(alembic_config(engine), revision)
     except OperationalError as exc:
         raise StoreError(f"store: cannot migrate {engine.url!r}: {exc.orig}") from exc
 

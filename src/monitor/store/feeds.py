@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.config import FeedConfig
 from monitor.models import Article, Feed, FeedEntry
 from monitor.parse import Entry
-from monitor.store.engine import session_scope
+from monitor.store.engine import lock_in_transaction, session_scope
 
 LEASE = timedelta(minutes=10)
 
@@ -31,33 +34,76 @@ class DueFeed:
     error_count: int
 
 
-def sync_feeds(engine: Engine, feeds: Sequence[FeedConfig], now: datetime) -> None:
+def sync_feeds(engine: Engine, feeds: Sequence[FeedConfig], now: datetime) -> int:
     """Make the feeds table follow the configuration; new feeds are due at once.
 
     Feeds removed from the configuration are disabled, not deleted: their articles stay linked.
+    Every worker syncs at start; on PostgreSQL they take turns under an advisory lock, and rows
+    another worker has just added are left alone (``ON CONFLICT DO NOTHING``). Only rows that
+    differ are written, in bulk. Returns the number of rows added or changed.
     """
     with session_scope(engine) as s:
-        rows = {f.name: f for f in s.exec(select(Feed)).all()}
+        lock_in_transaction(s, "monitor.sync_feeds.")
+        table = Feed.__table__  # type: ignore[attr-defined]
+        rows = {
+            r.name: r
+            for r in s.execute(
+                sa.select(table.c.id, table.c.name, table.c.url, table.c.outlet, table.c.enabled)
+            )
+        }
+        new: list[dict[str, object]] = []
+        changed: list[dict[str, object]] = []
+        moved: list[dict[str, object]] = []
         for cfg in feeds:
+            outlet = cfg.outlet or cfg.name
             row = rows.pop(cfg.name, None)
             if row is None:
-                s.add(
-                    Feed(
-                        name=cfg.name,
-                        url=cfg.url,
-                        outlet=cfg.outlet or cfg.name,
-                        enabled=cfg.enabled,
-                        next_check_at=now,
-                    )
+                new.append(
+                    {"name": cfg.name, "url": cfg.url, "outlet": outlet, "enabled": cfg.enabled}
                 )
-                continue
-            if row.url != cfg.url:
-                row.url, row.etag, row.last_modified, row.next_check_at = cfg.url, None, None, now
-            row.outlet, row.enabled = cfg.outlet or cfg.name, cfg.enabled
-            s.add(row)
-        for gone in rows.values():
-            gone.enabled = False
-            s.add(gone)
+            elif row.url != cfg.url:
+                moved.append({"_id": row.id, "url": cfg.url, "outlet": outlet, "en": cfg.enabled})
+            elif (row.outlet, row.enabled) != (outlet, cfg.enabled):
+                changed.append({"_id": row.id, "outlet": outlet, "en": cfg.enabled})
+        changed += [
+            {"_id": r.id, "outlet": r.outlet, "en": False} for r in rows.values() if r.enabled
+        ]
+        if new:
+            insert = _insert(s)(table).on_conflict_do_nothing(index_elements=["name"])
+            s.execute(
+                insert,
+                [{**row, "next_check_at": now, "error_count": 0, "entries_seen": 0} for row in new],
+            )
+        by_id = table.c.id == sa.bindparam("_id")
+        if changed:
+            s.execute(
+                sa.update(table)
+                .where(by_id)
+                .values(outlet=sa.bindparam("outlet"), enabled=sa.bindparam("en")),
+                changed,
+            )
+        if moved:
+            s.execute(
+                sa.update(table)
+                .where(by_id)
+                .values(
+                    url=sa.bindparam("url"),
+                    outlet=sa.bindparam("outlet"),
+                    enabled=sa.bindparam("en"),
+                    etag=None,
+                    last_modified=None,
+                    next_check_at=now,
+                ),
+                moved,
+            )
+        return len(new) + len(changed) + len(moved)
+
+
+def _insert(s: Session) -> Any:
+    """The dialect's INSERT, which knows ``ON CONFLICT``."""
+    if s.get_bind().dialect.name == "sqlite":
+        return sqlite_insert
+    return pg_insert
 
 
 def claim_due_feeds(engine: Engine, now: datetime, *, limit: int = 500) -> list[DueFeed]:
@@ -178,14 +224,20 @@ def link_entries(
             new.setdefault(entry.url, entry)
     if new:
         # Core bulk statements: a feed's first fetch adds hundreds of rows at once, and ORM
-        # objects would cost more than the SQL.
+        # objects would cost more than the SQL. Another worker's feed may list the same article
+        # at the same moment: its row wins, and ours is looked up.
+        insert = _insert(s)(Article).on_conflict_do_nothing(index_elements=["url"])
         rows = s.execute(
-            sa.insert(Article).returning(col(Article.url), col(Article.id)),
+            insert.returning(col(Article.url), col(Article.id)),
             [_new_article(e, outlet, now) for e in new.values()],
         )
         ids.update({url: article_id for url, article_id in rows})
+        if lost := [url for url in new if url not in ids]:
+            stmt = select(Article.url, Article.id).where(col(Article.url).in_(lost))
+            ids.update({url: i for url, i in s.exec(stmt).all() if i is not None})
+            new = {url: e for url, e in new.items() if url not in lost}
     s.execute(
-        sa.insert(FeedEntry),
+        _insert(s)(FeedEntry).on_conflict_do_nothing(index_elements=["feed_id", "entry_key"]),
         [
             {
                 "feed_id": feed_id,
