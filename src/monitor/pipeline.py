@@ -6,6 +6,11 @@ what the demo and the benchmark run: due feeds and due article revisits come fro
 run of consecutive pages finished together, is committed in one transaction (a page with its
 version, observations, decisions and alerts), so an interrupted pass leaves no half-written
 rows; work claimed but not finished is retried when its lease expires.
+
+Each feed, page and alert delivery is its own unit of failure (issue 10): any exception while
+handling one is recorded on its row and that source backs off; the rest of the pass goes on. A
+pass that fails as a whole (the database is down, read-only or full) gives back the leases it
+took, so the next pass resumes at once.
 """
 
 from __future__ import annotations
@@ -20,11 +25,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 
 from monitor import schedule
 from monitor.app import App
-from monitor.errors import ExtractError, FetchError, HTTPStatusError, NetworkError, ParseError
+from monitor.errors import (
+    ExtractError,
+    FetchError,
+    HTTPStatusError,
+    NetworkError,
+    ParseError,
+    StoreError,
+    UnexpectedError,
+)
 from monitor.extract import Page, extract_page, make_pool, start_pool, warm_up
 from monitor.facts import Finding, find_facts
 from monitor.facts.spec import FactSpec
@@ -44,6 +58,7 @@ from monitor.store.articles import (
     save_observations,
     save_version,
 )
+from monitor.store.engine import describe_store_error
 from monitor.store.feeds import (
     DueFeed,
     claim_due_feeds,
@@ -52,10 +67,13 @@ from monitor.store.feeds import (
     record_feed_success,
     sync_feeds,
 )
+from monitor.store.leases import release_leases
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+FeedError = FetchError | UnexpectedError
+PageError = FetchError | ExtractError | UnexpectedError
 BATCH = 200
 STORE_GROUP = 50
 STORE_WAIT = 0.05
@@ -116,12 +134,13 @@ async def poll_once(
     """
     rng = rng or random.Random()
     report = PollReport()
-    await refresh_feeds(app, fetcher, now=now, rng=rng, report=report)
-    await refresh_articles(
-        app, fetcher, now=now, pool=pool, rng=rng, report=report, progress=progress
-    )
-    if dispatch and app.settings.alerts.channels:
-        report.alerts_delivered = await _dispatch_alerts(app, fetcher, now)
+    async with release_on_failure(app, now):
+        await refresh_feeds(app, fetcher, now=now, rng=rng, report=report)
+        await refresh_articles(
+            app, fetcher, now=now, pool=pool, rng=rng, report=report, progress=progress
+        )
+        if dispatch and app.settings.alerts.channels:
+            report.alerts_delivered = await _dispatch_alerts(app, fetcher, now)
     log.info(
         "poll pass done",
         extra={
@@ -134,6 +153,26 @@ async def poll_once(
         },
     )
     return report
+
+
+@asynccontextmanager
+async def release_on_failure(app: App, now: datetime) -> AsyncIterator[None]:
+    """Run a pass; if it fails, give back the leases it took (claims made at ``now``) so the
+    next pass does not wait for them to expire. Leases that cannot be given back yet (the
+    database is still failing) are given back at the start of a later pass."""
+    release_leases(app.engine, app.unreleased)
+    try:
+        yield
+    except BaseException as exc:
+        app.unreleased.append(now)
+        if isinstance(exc, sa_exc.SQLAlchemyError):
+            # Pooled SQLite connections opened while the file was read-only stay read-only:
+            # fresh ones see the database as it is now.
+            app.engine.dispose()
+        release_leases(app.engine, app.unreleased)
+        if isinstance(exc, sa_exc.SQLAlchemyError):
+            raise StoreError(describe_store_error(app.engine, exc)) from exc
+        raise
 
 
 async def refresh_feeds(
@@ -150,7 +189,7 @@ async def refresh_feeds(
             _record_network_down(app, feeds, outcomes, now, report)
             return
         for feed, outcome in zip(feeds, outcomes, strict=True):
-            _record_feed(app, feed, outcome, now, rng, report)
+            _record_feed_isolated(app, feed, outcome, now, rng, report)
 
 
 async def refresh_articles(
@@ -186,14 +225,17 @@ async def _refresh_batch(
 ) -> None:
     done = 0
 
-    async def one(article: DueArticle) -> Fetched | FetchError | ExtractError:
+    async def one(article: DueArticle) -> Fetched | PageError:
         nonlocal done
         try:
-            outcome: Fetched | FetchError | ExtractError = await _fetch_page(
+            outcome: Fetched | PageError = await _fetch_page(
                 fetcher, pool, article, app.settings.facts
             )
         except (FetchError, ExtractError) as exc:
             outcome = exc
+        except Exception as exc:
+            log.exception("page failed unexpectedly", extra={"stage": "fetch", "url": article.url})
+            outcome = UnexpectedError("fetch", exc)
         done += 1
         if progress is not None:
             progress(done, len(articles))
@@ -210,7 +252,7 @@ async def _refresh_batch(
         while start < len(tasks):
             end = await _finished_run(tasks, start)
             group = [(ordered[i], tasks[i].result()) for i in range(start, end)]
-            _store_pages(app, group, now, rng, report)
+            _store_pages_isolated(app, group, now, rng, report)
             start = end
     finally:
         for task in tasks:
@@ -230,7 +272,7 @@ async def _finished_run(tasks: Sequence[asyncio.Future[Any]], start: int) -> int
     return end
 
 
-async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchError:
+async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FeedError:
     try:
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
     except FetchError as exc:
@@ -240,6 +282,9 @@ async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchErr
             extra={"stage": "fetch", "feed": feed.name, "url": feed.url, "error_kind": exc.kind},
         )
         return exc
+    except Exception as exc:
+        log.exception("feed fetch failed unexpectedly", extra={"stage": "fetch", "feed": feed.name})
+        return UnexpectedError("fetch", exc)
     log.info(
         "feed fetched",
         extra={
@@ -254,14 +299,14 @@ async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchErr
     return result
 
 
-def _network_down(outcomes: Sequence[FetchResult | FetchError]) -> bool:
+def _network_down(outcomes: Sequence[FetchResult | FeedError]) -> bool:
     return len(outcomes) > 1 and all(isinstance(o, NetworkError) for o in outcomes)
 
 
 def _record_network_down(
     app: App,
     feeds: Sequence[DueFeed],
-    outcomes: Sequence[FetchResult | FetchError],
+    outcomes: Sequence[FetchResult | FeedError],
     now: datetime,
     report: PollReport,
 ) -> None:
@@ -288,10 +333,30 @@ def _record_network_down(
             )
 
 
+def _record_feed_isolated(
+    app: App,
+    feed: DueFeed,
+    outcome: FetchResult | FeedError,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    """:func:`_record_feed`, with any exception recorded as the feed's own error (its new
+    entries are rolled back and fetched again when it next succeeds)."""
+    try:
+        _record_feed(app, feed, outcome, now, rng, report)
+    except Exception as exc:
+        # Recorded in a transaction of its own: if that fails too, the database is failing,
+        # and the whole pass fails (release_on_failure).
+        log.exception("feed failed unexpectedly", extra={"stage": "store", "feed": feed.name})
+        report.feeds_checked -= 1  # counted again by the failure
+        _feed_failed(app, feed, UnexpectedError("store", exc), now, rng, report)
+
+
 def _record_feed(
     app: App,
     feed: DueFeed,
-    outcome: FetchResult | FetchError,
+    outcome: FetchResult | FeedError,
     now: datetime,
     rng: random.Random,
     report: PollReport,
@@ -299,7 +364,7 @@ def _record_feed(
     settings = app.settings
     interval = _interval(app, feed.name)
     report.feeds_checked += 1
-    if isinstance(outcome, FetchError):
+    if isinstance(outcome, FetchError | UnexpectedError):
         _feed_failed(app, feed, outcome, now, rng, report)
         return
     if outcome.not_modified:
@@ -361,7 +426,7 @@ def _record_feed(
 def _feed_failed(
     app: App,
     feed: DueFeed,
-    exc: FetchError | ParseError,
+    exc: FeedError | ParseError,
     now: datetime,
     rng: random.Random,
     report: PollReport,
@@ -451,9 +516,33 @@ async def _fetch_page(
     return Fetched(result, await _analyse(pool, result, facts))
 
 
+def _store_pages_isolated(
+    app: App,
+    group: Sequence[tuple[DueArticle, Fetched | PageError]],
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    """:func:`_store_pages`; when the group's transaction fails, each page is stored on its
+    own, and a page that still fails is recorded as failed."""
+    checked = report.articles_checked
+    try:
+        _store_pages(app, group, now, rng, report)
+        return
+    except Exception as exc:
+        report.articles_checked = checked
+        if len(group) == 1:
+            article, _ = group[0]
+            log.exception("page failed unexpectedly", extra={"stage": "store", "url": article.url})
+            _store_pages(app, [(article, UnexpectedError("store", exc))], now, rng, report)
+            return
+    for one in group:
+        _store_pages_isolated(app, [one], now, rng, report)
+
+
 def _store_pages(
     app: App,
-    group: Sequence[tuple[DueArticle, Fetched | FetchError | ExtractError]],
+    group: Sequence[tuple[DueArticle, Fetched | PageError]],
     now: datetime,
     rng: random.Random,
     report: PollReport,
@@ -464,7 +553,7 @@ def _store_pages(
         rows = load_articles(s, [article.id for article, _ in group])
         for article, outcome in group:
             report.articles_checked += 1
-            if isinstance(outcome, FetchError | ExtractError):
+            if isinstance(outcome, FetchError | ExtractError | UnexpectedError):
                 _article_failed(app, s, rows[article.id], outcome, now, rng, report)
             else:
                 _store_page(app, s, rows[article.id], article, outcome, now, report)
@@ -528,13 +617,13 @@ def _article_failed(
     app: App,
     s: Session,
     row: Article,
-    exc: FetchError | ExtractError,
+    exc: PageError,
     now: datetime,
     rng: random.Random,
     report: PollReport,
 ) -> None:
     report.articles_failed += 1
-    temporary = isinstance(exc, FetchError) and exc.temporary
+    temporary = isinstance(exc, FetchError | UnexpectedError) and exc.temporary
     next_at = None
     if temporary and row.error_count < len(app.settings.defaults.revisit):
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
