@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor import __version__, query
+from monitor import __version__, query, web
 from monitor.config import Settings
 from monitor.display import change_text, key_label
 from monitor.errors import ConfigError
@@ -48,6 +48,9 @@ Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Since = Annotated[str | None, Query(description="ISO date/time, e.g. 2025-09-04 (UTC)")]
 _BEARER = HTTPBearer(auto_error=False, description="one of api.tokens")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+Kind = Annotated[
+    str | None, Query(description="one kind: first, change, refinement, confirmed, conflict...")
+]
 AsOf = Annotated[str | None, Query(description="what the monitor believed at this ISO date/time")]
 T = TypeVar("T")
 
@@ -168,6 +171,8 @@ def create_app(
         )
         return response
 
+    web.install(app, settings)
+
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(_url_token)])
     def openapi() -> dict[str, Any]:
         return app.openapi()
@@ -243,12 +248,13 @@ def create_app(
         s: Db,
         since: Since = None,
         fact: Annotated[str | None, Query(description="glob on fact ids, e.g. force.*")] = None,
+        kind: Kind = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> dict[str, Any]:
         """Recorded changes, newest first, each with its evidence."""
         rows, total = query.changes(
-            s, since=_time("since", since), fact=fact, limit=limit, offset=offset
+            s, since=_time("since", since), fact=fact, kind=kind, limit=limit, offset=offset
         )
         return _page(rows, total, limit, offset, sliced=True)
 
@@ -264,10 +270,11 @@ def create_app(
         s: Db,
         since: Since = None,
         fact: Annotated[str | None, Query(description="glob on fact ids")] = None,
+        kind: Kind = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Response:
         """The changes as an Atom feed (token by header or ``?token=``)."""
-        rows, _ = query.changes(s, since=_time("since", since), fact=fact, limit=limit)
+        rows, _ = query.changes(s, since=_time("since", since), fact=fact, kind=kind, limit=limit)
         body = _atom(rows, str(request.base_url).rstrip("/"))
         return Response(body, media_type="application/atom+xml")
 

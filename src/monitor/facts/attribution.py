@@ -36,7 +36,7 @@ class Phrases:
 @lru_cache(maxsize=64)
 def compile_phrases(spec: NumericFactSpec) -> Phrases:
     """The patterns of ``spec`` (cached per fact definition)."""
-    units = phrases_pattern(spec.units, inflect=True)
+    units = phrases_pattern(_with_synonyms(spec.units), inflect=True)
     assert units is not None  # the spec requires at least one unit
     names: list[tuple[str, re.Pattern[str]]] = []
     if spec.qualifier is not None:
@@ -46,15 +46,24 @@ def compile_phrases(spec: NumericFactSpec) -> Phrases:
                 names.append((name, pattern))
     return Phrases(
         units=units,
-        subjects=phrases_pattern(spec.subjects),
-        cues=phrases_pattern(spec.cues),
-        exclusions=phrases_pattern(spec.exclusions),
-        defer=phrases_pattern(spec.defer_cues),
+        subjects=phrases_pattern(spec.subjects, inflect="noun"),
+        cues=phrases_pattern(spec.cues, inflect="verb"),
+        exclusions=phrases_pattern(spec.exclusions, inflect="noun"),
+        defer=phrases_pattern(spec.defer_cues, inflect="verb"),
         topic=phrases_pattern(spec.topic),
         subject_binder=_binder(spec.subjects),
         cue_binder=_binder(spec.cues),
         names=tuple(names),
     )
+
+
+def _with_synonyms(units: tuple[str, ...]) -> tuple[str, ...]:
+    extra: list[str] = []
+    for unit in units:
+        if not unit.startswith("re:"):
+            lemma = unit.lower().removesuffix("s").replace("countrie", "country")
+            extra.extend(SYNONYMS.get(lemma, ()))
+    return tuple(dict.fromkeys((*units, *extra)))
 
 
 def _binder(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -163,8 +172,55 @@ _DASH_BEFORE = re.compile(r"\s*(?:—|–|--)\s*$")
 _TIMES = re.compile(r"\s+times\b", re.I)
 _IN_THE = re.compile(r"in\s+the\s", re.I)
 _IN_THE_BEFORE = re.compile(r"\s+in\s+[\"“‘']*the\s+$", re.I)
+_MARK_AFTER = re.compile(r"\s+(?:mark|threshold|milestone|barrier)\b", re.I)
+# "another 5 countries", "an additional 300 troops": an increment, not a total.
+_INCREMENT_BEFORE = re.compile(
+    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further)\s+$", re.I
+)
+# "A ceiling of 90,000. That is how many officers ...": the next sentence names the noun.
+_HOW_MANY_NEXT = re.compile(
+    r"[\"'“‘]?(?:that|this|it)\s*(?:is|was|['’]s)\s+(?:how\s+many|the\s+(?:number|count)\s+of)\s+",
+    re.I,
+)
+_LEVEL = re.compile(
+    r"(?:passed|surpassed|exceeded|exceeds|topped|tops|crossed|above|over|past|beyond)\b", re.I
+)
+# The same counted thing in other words (general English): with units [countries], "30
+# nations" and "31 member states" count too; a fact's exclusions still apply to them.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "country": (
+        "nations",
+        "states",
+        "member states",
+        "governments",
+        "allies",
+        "partners",
+        "partner countries",
+        "delegations",
+    ),
+    "nation": ("countries", "states", "governments", "allies", "partners", "delegations"),
+    "troop": (
+        "soldiers",
+        "personnel",
+        "servicemen",
+        "service members",
+        "boots on the ground",
+        "military personnel",
+    ),
+    "soldier": ("troops", "personnel", "servicemen", "service members", "boots on the ground"),
+}
 _BINDER_REACH = 60  # the longest subject or cue phrase plus "of", "at", "numbers" ...
-_UNIT_NUMBER = r"\s+(?:\w+\s+){0,2}?(?:numbers?|numbered|totals?|totalled|totaled)\s+$"
+_UNIT_NUMBER = (
+    r"\s+(?:\w+\s+){0,2}?(?:numbers?|numbered|totals?|totalled|totaled)\s+$"
+    # a level reached: "the death toll from the quake has reached / rose to 1,200"
+    r"|\s+(?:toll\s+|count\s+|tally\s+)?(?:[\w'’]+\s+){0,5}?(?:(?:has|have|had)\s+)?"
+    r"(?:reached|hit|rose\s+to|risen\s+to|climbed\s+to|jumped\s+to|grew\s+to|grown\s+to"
+    r"|increased\s+to|stands\s+at|stood\s+at)\s+$"
+)
+_UNIT_LEVEL = (
+    r"\s+(?:toll\s+|count\s+|tally\s+)?(?:[\w'’]+\s+){0,5}?(?:(?:has|have|had)\s+)?"
+    r"(?:(?:rose|risen|climbed|jumped|grew|grown|went|gone|soared|moved|stood|stands|is|was)\s+)?$"
+)
 
 
 def resolve(doc: Document, ph: Phrases) -> list[Head | None]:
@@ -232,6 +288,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         tail = tail[: in_the.start()] + " of "  # 'a contribution in "the low thousands"'
     bound = bool(ph.subject_binder and ph.subject_binder.search(tail)) or bound_after[0]
     cued = bool(ph.cue_binder and ph.cue_binder.search(tail)) or bound_after[1]
+    complement = complement or bool(_INCREMENT_BEFORE.search(before[-24:]))
     if word == "unit":
         return Head(
             True,
@@ -296,6 +353,11 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     q = _question(doc, ph, i, s)
     if q is not None:
         return Head(True, question=q, span_start=span[0], span_end=span[1], how="question")
+    if s + 1 < len(doc.sentences) and not after.strip(" .\"'”’"):
+        nxt = doc.sentences[s + 1]
+        how_many = _HOW_MANY_NEXT.match(text, nxt.start, nxt.end)
+        if how_many is not None and ph.units.match(text, how_many.end()):
+            return Head(True, question=s + 1, span_start=span[0], span_end=span[1], how="next")
     ante = _antecedent(doc, i, heads, want_unit=False)
     if ante is not None and _counts(heads, ante):
         if _comparable(doc.amounts[ante].value, amount.value):
@@ -347,6 +409,8 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
             unit = ph.units.match(after, pos)
             if unit is not None:
                 return "unit", unit.end(), False
+    if _MARK_AFTER.match(after):  # "above the 5,000 mark": the figure is bare
+        return "bare", 0, False
     complement = False
     first: str | None = None
     for n, m in enumerate(_TOKEN.finditer(after)):
@@ -368,7 +432,10 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
         if low in _COMPLEMENT:
             complement = True
         is_modifier = (
-            low in _MODIFIERS or word[:1].isupper() or bool(_MODIFIER_SUFFIX.search(low))
+            low in _MODIFIERS
+            or word[:1].isupper()
+            or bool(_MODIFIER_SUFFIX.search(low))
+            or "-" in low  # "300 full-time nurses", "40 fire-damaged homes"
         ) and low not in _FUNCTION - {"and", "or"}
         if n >= 4 or not is_modifier:
             break
@@ -411,8 +478,11 @@ def _unit_before(doc: Document, ph: Phrases, i: int, before: str) -> int | None:
             unit = ph.units.match(window, m.end() + nxt.end()) if nxt else None
         if unit is not None:
             return base + m.start()
+    level = _LEVEL.match(doc.text, doc.amounts[i].start) is not None
     for m in ph.units.finditer(window):
-        if re.match(_UNIT_NUMBER, window[m.end() :], re.I):
+        if re.match(_UNIT_NUMBER, window[m.end() :], re.I) or (
+            level and re.match(_UNIT_LEVEL, window[m.end() :], re.I)
+        ):
             return base + m.start()
     return None
 

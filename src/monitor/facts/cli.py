@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ExtractError, MonitorError
+from monitor.facts.spec import FactSpec
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="also print denied figures (default: current, corrected and historical ones)",
     )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="for every figure and term mention, say whether it became an observation and, "
+        "if not, which rule dropped it (no unit, no subject nearby, an exclusion, out of "
+        "range, ...): how to fix a fact definition",
+    )
     p.set_defaults(func=_cmd_extract)
 
 
@@ -78,6 +86,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         except (ExtractError, OSError) as exc:
             failed += 1
             sys.stderr.write(f"monitor: extract: {path}: skipped: {exc}\n")
+            continue
+        if args.explain:
+            _explain(path.stem, text, settings.facts)
             continue
         for f in find_facts(text, settings.facts):
             if not args.all and f.mention not in DEFAULT_MENTIONS:
@@ -104,6 +115,14 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         _table(rows)
     log.info("extract: %d files, %d failed", len(files), failed, extra={"stage": "facts"})
     return 1 if failed else 0
+
+
+def _explain(article: str, text: str, facts: Sequence[FactSpec]) -> None:
+    from monitor.facts.explain import explain
+
+    sys.stdout.write(f"== {article}\n")
+    for e in explain(text, facts):
+        sys.stdout.write("  " + e.line().replace("\n", " ") + "\n")
 
 
 def _files(paths: Sequence[str]) -> Iterator[Path]:

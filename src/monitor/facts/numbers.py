@@ -46,6 +46,10 @@ ATOM = rf"(?:{DOZEN}|{DIGITS}{MAGNITUDE}?(?![\w])|\b{WORDS})"
 
 # Vague amounts (SCHEMA.md's table, plus the obvious neighbours).
 VAGUE: dict[str, Value] = {
+    "several tens of thousands": (20000, 99999),
+    "a few tens of thousands": (20000, 99999),
+    "several hundred thousand": (200000, 999999),
+    "a few hundred thousand": (200000, 999999),
     "tens of thousands": (10000, 99999),
     "hundreds of thousands": (100000, 999999),
     "several thousand": (2000, 9999),
@@ -81,12 +85,18 @@ APPROX = (
     r"|c\.|~|an\s+approximate)"
 )
 ABOVE = (
-    r"(?:more\s+than|just\s+over|well\s+over|over|above|upwards\s+of|in\s+excess\s+of|exceeding)"
+    r"(?:(?:more\s+than|just\s+over|well\s+over|over|above|past)(?:\s+the)?"
+    r"|upwards\s+of|in\s+excess\s+of|exceeding"
+    # a level passed: "the toll has passed / surpassed / exceeded 3,000"
+    r"|(?<!not\s)(?:passed|surpassed|exceeded|exceeds|topped|tops|crossed)(?:\s+the)?)"
 )
 ATLEAST = r"(?:at\s+least|no\s+fewer\s+than|no\s+less\s+than|not\s+less\s+than|a\s+minimum\s+of)"
 UPTO = (
     r"(?:up\s+to|as\s+many\s+as|as\s+much\s+as|at\s+most|no\s+more\s+than|not\s+more\s+than"
-    r"|a\s+maximum\s+of|maximum\s+of)"
+    r"|a\s+maximum\s+of|maximum\s+of"
+    # a bound, not a denial: "does not exceed 90,000", "must not exceed"
+    r"|(?:does|do|did|will|would|must|may|should|shall|can|could)\s+not\s+exceed"
+    r"|(?:doesn|don|didn|won|wouldn|mustn|shouldn|can)['’]t\s+exceed|cannot\s+exceed)"
 )
 BELOW = r"(?:fewer\s+than|less\s+than|just\s+under|just\s+below|nearly|almost|under|below)"
 _QUALIFIER = rf"(?:{APPROX}|{ABOVE}|{ATLEAST}|{UPTO}|{BELOW})"
@@ -194,7 +204,8 @@ _TRIGGER = re.compile(
 _LEAD_ENDS = frozenset(
     "about around some roughly approximately estimated estimate to close circa c. ~ than over "
     "above of exceeding least most as many much under below nearly almost between a approximate "
-    "upwards excess minimum maximum the low high".split()
+    "upwards excess minimum maximum the low high past passed surpassed exceeded exceeds topped "
+    "tops crossed exceed".split()
 )
 _MAX_NUMBER_WORDS = 24  # "nine hundred and ninety-nine million, nine hundred ..." is 17
 _LEAD = re.compile(
@@ -243,6 +254,10 @@ def _read(text: str, m: re.Match[str]) -> Amount | None:
     a, a_len = _atom(m.group("a"))
     if a is None:
         return None
+    if q and (
+        _PHRASAL.search(text, max(0, m.start() - 24), m.start()) or _the_not_mark(text, m, q)
+    ):
+        q = ""  # "handed over 40 files": a verb's particle, not a bound
     start = m.start() if q else m.start("a")
     b_text = m.group("b")
     if b_text and a_len == len(m.group("a")) and not _from_to(text, m):
@@ -262,6 +277,21 @@ def _read(text: str, m: re.Match[str]) -> Amount | None:
             about = (None, a)
         return Amount(start, m.end(), _bounded(q, about), exact=False)
     return Amount(start, end, _bounded(q, a), exact=not q)
+
+
+# Verbs whose particle is "over" ("handed over 40 files", "took over 3 sites").
+_PHRASAL = re.compile(
+    r"\b(?:hand|take|turn|sign|give|pass|win|carry|roll|fork|hold|paper|look|think|mull|fight"
+    r"|argue|stumble|trip|watch|preside|pore|tide|flip|knock|tak|hav)(?:s|ed|ing|en|e)?\s+$"
+    r"|\b(?:took|gave|given|won|held|fought|handed|taken)\s+$",
+    re.I,
+)
+_MARK = re.compile(r"\s+(?:mark|threshold|milestone|level|barrier|line)\b", re.I)
+
+
+def _the_not_mark(text: str, m: re.Match[str], q: str) -> bool:
+    """ "passed the 30 countries" is no bound; "passed the 3,000 mark" is one."""
+    return q.rstrip().lower().endswith(" the") and not _MARK.match(text, m.end())
 
 
 def _atom(raw: str) -> tuple[int | None, int]:

@@ -15,7 +15,7 @@ from monitor.facts.attribution import Head, Phrases, compile_phrases, resolve
 from monitor.facts.document import Document, read_document
 from monitor.facts.mentions import read_mention
 from monitor.facts.model import Finding
-from monitor.facts.numbers import Value
+from monitor.facts.numbers import Amount, Value
 from monitor.facts.qualifier import name_in, qualifiers
 from monitor.facts.spec import NumericFactSpec
 
@@ -61,21 +61,41 @@ _PRESENT = re.compile(
 
 def find_numeric(text: str, spec: NumericFactSpec) -> list[Finding]:
     """Every statement of ``spec`` in ``text``, in text order."""
+    verdicts = judge_amounts(text, spec)
+    if verdicts is None:
+        return []
+    found = [f for _, v in verdicts if not isinstance(v, str) for f in v]
+    found.extend(_denials(read_document(text), spec, compile_phrases(spec)))
+    return restatements_dropped(sorted(found, key=lambda f: (f.start, f.end)))
+
+
+def judge_amounts(
+    text: str, spec: NumericFactSpec
+) -> list[tuple[Amount, list[Finding] | str]] | None:
+    """Every amount of ``text`` with its findings for ``spec``, or why it has none (``monitor
+    extract --explain``); None when the article names none of the fact's ``topic``."""
     ph = compile_phrases(spec)
     if ph.topic is not None and not ph.topic.search(text):
-        return []
+        return None
     doc = read_document(text)
     heads = resolve(doc, ph)
-    found: list[Finding] = []
+    out: list[tuple[Amount, list[Finding] | str]] = []
     for i, head in enumerate(heads):
-        if head is None:
-            continue
-        found.extend(_judge(doc, spec, ph, heads, i, head))
-    found.extend(_denials(doc, spec, ph))
-    return _restatements_dropped(sorted(found, key=lambda f: (f.start, f.end)))
+        if head is None and doc.amounts[i].kind == "year":
+            out.append((doc.amounts[i], "a year never counts"))
+        elif head is None:
+            out.append(
+                (
+                    doc.amounts[i],
+                    "counts no unit of the fact (no unit noun, subject or cue binds it)",
+                )
+            )
+        else:
+            out.append((doc.amounts[i], _judge(doc, spec, ph, heads, i, head)))
+    return out
 
 
-def _restatements_dropped(found: list[Finding]) -> list[Finding]:
+def restatements_dropped(found: list[Finding]) -> list[Finding]:
     """Without a figure that is an end of a range given earlier for the same key ("a force of
     15,000-20,000 ... a force of 15,000 is symbolic" says the range again, not a new value)."""
     ranges: list[tuple[str | None, int, int]] = []
@@ -142,16 +162,21 @@ def _judge(
     heads: list[Head | None],
     i: int,
     head: Head,
-) -> list[Finding]:
+) -> list[Finding] | str:
+    """The findings of amount ``i``, or why it is none (a reason for ``--explain``)."""
     amount = doc.amounts[i]
-    if head.complement or (head.subset and not spec.cues) or not _in_range(amount.value, spec):
-        return []
+    if head.complement:
+        return "an increment or the rest of a group ('two more', '20 other countries')"
+    if head.subset and not spec.cues:
+        return "a part of a group ('27 of them', 'one of the eight')"
+    if not _in_range(amount.value, spec):
+        return f"outside min_value..max_value ({spec.min_value}..{spec.max_value})"
     if spec.since is not None and _dated_before(doc, i, spec.since):
-        return []
+        return f"its clause dates it before `since` ({spec.since})"
     # "a protection unit of 150 personnel within the 300 ceiling": a part of the next figure.
     part = _WITHIN.match(doc.text, max(amount.end, head.span_end))
     if part is not None and any(a.start == part.end() for a in doc.amounts[i + 1 : i + 2]):
-        return []
+        return "a part of the figure after it ('150 within the 300 ceiling')"
     text = doc.text
     region = _region(doc, heads, i)
     regions = [region]
@@ -166,31 +191,33 @@ def _judge(
         windows.append(_window(doc, j, earlier))
         chain.append(j)
         j = earlier.antecedent
-    if ph.exclusions is not None and any(ph.exclusions.search(text, a, b) for a, b in windows):
-        return []
-    if ph.exclusions is not None and _excluded_actor(doc, ph, ph.exclusions, amount.start):
-        return []
+    if ph.exclusions is not None:
+        for a, b in windows:
+            if (hit := ph.exclusions.search(text, a, b)) is not None:
+                return f"exclusion {hit.group(0)!r} next to it"
+        if _excluded_actor(doc, ph, ph.exclusions, amount.start):
+            return "its 'it'/'they' is an excluded actor named before"
     # An elliptic figure ("... while Kyiv countered with 250,000") borrows its antecedent's noun
     # and exclusions, not its cues: a cue must be said of the figure itself.
     said = [text[a:b] for a, b in (regions[:1] if head.how == "ellipsis" else regions)]
     if ph.defer is not None and not head.bound:
         spans = zip(regions[: len(said)], chain, strict=False)
         if any(_deferred(text, ph.defer, r, _said_at(doc, heads, k)) for r, k in spans):
-            return []
+            return "a defer cue is said of it (it belongs to another fact)"
         # "How many countries signed up? Twenty-six.": the question says what the figure counts.
         if head.question is not None and ph.defer.search(doc.sentence_text(head.question)):
-            return []
+            return "the question it answers has a defer cue"
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
         if not any(_cued(ph.cues, t) for t in [*said, question]):
-            return []
+            return "no cue said of it in its clause"
     confidence = 1.0
     if spec.subject_in_clause and ph.subjects is not None and not head.bound:
         question = doc.sentence_text(head.question) if head.question is not None else ""
         if not any(ph.subjects.search(t) for t in [*said, question]):
             # "26 countries pledged in September": what was pledged was said nearby.
             if not _bare_cue(text, ph, region) or not _subject_near(doc, spec, ph, i, head):
-                return []
+                return "no subject in its clause (subject_in_clause)"
     elif not head.bound and not any(
         # "... called for 64,000 troops. The working range had shrunk to 15,000-20,000": the
         # figure it refers back to was placed.
@@ -202,17 +229,20 @@ def _judge(
         # naming the subject; elsewhere a subject only in the headline is too far away.
         headline = doc.headline
         answer = doc.question_before(doc.sentence_of(amount.start)) is not None
-        if ph.subjects is None or headline is None or not answer:
-            return []
-        if not ph.subjects.search(text, headline.start, headline.end):
-            return []
+        if (
+            ph.subjects is None
+            or headline is None
+            or not answer
+            or not ph.subjects.search(text, headline.start, headline.end)
+        ):
+            return f"no subject within subject_window ({spec.subject_window}) sentences"
         confidence = _HEADLINE_CONFIDENCE
     if ph.cues is not None and _not_the_cap(doc, region, amount.start, amount.end, ph):
-        return []
+        return "the thing's present size or a yardstick, not the value its cue states"
     start, end = min(head.span_start, amount.start), max(head.span_end, amount.end)
     reading = read_mention(doc, amount.start, amount.end, region)
     if reading.drop:
-        return []
+        return "hypothetical, or worked out from a hypothesis"
     sentence = doc.sentences[doc.sentence_of(amount.start)]
     keys = qualifiers(doc, ph, heads, i) if spec.qualifier is not None else [None]
     return [

@@ -37,9 +37,17 @@ _ACTOR_VERB = re.compile(
 _APPOSITION = re.compile(r"[\w\s-]{0,40}?\s*(?:—|–|--|\()\s*$")
 _FROM_AFTER = re.compile(
     r"\s+(?:(?:would|will|could|might|are\s+to)\s+come\s+|coming\s+|provided\s+)?"
-    r"(?:from|by)\s+(?:the\s+)?",
+    r"(?:from|by|in|on|for|at)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}?",
     re.I,
 )
+# "Planners meeting in Oslo and Madrid": every name of a list after "in" is a place.
+_PLACE_LIST = re.compile(
+    r"\b(?:in|at|from)\s+(?:the\s+)?(?:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*"
+    r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+))+$"
+)
+# "OSLO, Norway - The mission ...": where the story was filed, not who acts.
+_DATELINE = re.compile(r"[A-Z][A-Z.'’ -]+(?:,\s*[\w.'’ ]{2,30})?\s*(?:[-–—]|\(\w+\)\s*[-–—])\s")
+_LATTER = re.compile(r"\bthe\s+(latter|former)\b", re.I)
 _EACH = re.compile(
     r"\b(?:each|apiece|per\s+(?:country|nation|member|contributor|participant))\b", re.I
 )
@@ -84,6 +92,14 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     if _WHOLE.search(lead[-60:]) or _WHOLE_AFTER.match(text, end, sent.end):
         return [None]
     names = _names(doc, ph, start, end)
+    if not names and (latter := _LATTER.search(lead)) is not None:
+        s = doc.sentence_of(amount.start)
+        if s > 0:
+            before = doc.sentences[s - 1]
+            earlier = _names(doc, ph, before.start, before.end)
+            if len({n for _, n in earlier}) >= 2:
+                pick = earlier[-1] if latter.group(1).lower() == "latter" else earlier[0]
+                return [pick[1]]
     if not names:
         owner = _from_after(doc, ph, end, sent.end)
         # "a few thousand troops from each of several countries": a share of no one in particular.
@@ -133,6 +149,8 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
     """The names of ``ph`` in ``text[start:end]``, in order, leaving out sources of a figure."""
     text = doc.text
     sent_start = doc.sentences[doc.sentence_of(start)].start
+    line_start = text.rfind("\n", 0, sent_start) + 1
+    dateline = _DATELINE.match(text, line_start)
     found: list[tuple[int, str]] = []
     for name, pattern in ph.names:
         for m in pattern.finditer(text, start, end):
@@ -145,6 +163,10 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
                 if source is not None or _EVENT_AFTER.match(follows):
                     continue
                 if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
+                    continue
+                if _PLACE_LIST.search(text, max(sent_start, m.start() - 80), m.start()):
+                    continue
+                if dateline is not None and m.start() < dateline.end():
                     continue
             found.append((m.start(), name))
     return sorted(found)

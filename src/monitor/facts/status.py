@@ -47,7 +47,13 @@ _PENDING = (
     r"(?:negotiated|discussed|worked out)|to be (?:finali[sz]ed|agreed|worked out|"
     r"spelled out)|(?:will|would) be (?:finali[sz]ed|spelled out|worked out|settled)|"
     r"has yet to|have yet to|unanswered|discussed|would be put to|in return for|"
-    r"in exchange for)"
+    r"in exchange for|"
+    # still to happen: "a wage board will be set up", "is to be established"
+    r"(?:will|would|shall|is to|are to|to) be (?:set up|established|created|launched|introduced|"
+    r"formed|put in place|rolled out)|"
+    # awaiting a vote: "a tentative agreement", "members will vote on the offer"
+    r"tentative(?:ly)? (?:agreement|deal|accord|contract|pact|agreed)|"
+    r"(?:vote|voting|votes) on|put to a vote|(?:pending|subject to|awaiting) ratification)"
 )
 
 # Where a cue stands relative to the mention it is about: "before" ("the text contains no X",

@@ -37,6 +37,10 @@ from monitor.facts.text import Span, phrases_pattern, sentences
 _STATED: dict[Status, int] = {"removed": 6, "disputed": 5, "absent": 4, "present": 3, "proposed": 2}
 _UNSTATED: dict[Status, int] = {"proposed": 1}
 _FOLLOWING = 3  # sentences after a mention that may still be about it
+# A mention is read within this many characters either side, however long its "sentence" (news
+# sentences stay under 400): a page of one endless run-on sentence is then read in linear time,
+# not in time that grows with the square of its length (issue 10).
+_REACH = 400
 _HEDGE = re.compile(
     r"\b(?:could|might|may|possibly|perhaps|probably|likely|unlikely|is expected to|"
     r"are expected to|appears? to|seems? to|if confirmed)\b",
@@ -188,22 +192,27 @@ def _contested_removals(
     if not removed:
         return []
     denied = any(denies_removal(text, span.start, span.end, cues) for span in spans)
+    starts = [s.start for s in spans]
     out = []
     for term in removed:
         own = [m for m in mentions if m.term.id == term and m.explicit]
         first = min((m.start for m in own if m.status == "removed"), default=len(text))
         if denied or any(
-            m.status == "disputed" and m.start > first and _called_contested(text, spans, m, cues)
+            m.status == "disputed"
+            and m.start > first
+            and _called_contested(text, spans, starts, m, cues)
             for m in own
         ):
             out.append(term)
     return out
 
 
-def _called_contested(text: str, spans: list[Span], m: _Mention, cues: Cues) -> bool:
+def _called_contested(
+    text: str, spans: list[Span], starts: list[int], m: _Mention, cues: Cues
+) -> bool:
     """Whether the mention's sentence, or one of the next, calls the term contested (a party
     rejecting it after its removal does not reopen it)."""
-    i = bisect_right([s.start for s in spans], m.start) - 1
+    i = bisect_right(starts, m.start) - 1
     last = spans[min(i + _FOLLOWING, len(spans) - 1)].end
     return cues.contested.search(text, m.sentence.start, last) is not None
 
@@ -225,6 +234,7 @@ def _locate(
     """Term phrases as (term, start, end, sentence index); overlaps keep the longest."""
     starts = [s.start for s in spans]
     asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    aside_starts = [lo for lo, _ in asides]
     stand_ins = _stand_ins(text, spans)
     found: list[tuple[TermSpec, int, int, int]] = []
     for term in spec.terms:
@@ -237,12 +247,15 @@ def _locate(
             if end <= start or start < last_end:
                 continue
             i = max(0, bisect_right(starts, start) - 1)
-            if _POLL.search(text, spans[i].start, spans[i].end):
+            near = _near(spans[i], start, end)
+            if _POLL.search(text, near.start, near.end):
                 continue
-            if any(lo <= start < hi for lo, hi in asides):
+            k = bisect_right(aside_starts, start) - 1
+            if k >= 0 and start < asides[k][1]:
                 continue
             if context is not None:
                 lo, hi = spans[max(i - 1, 0)].start, spans[min(i + 1, len(spans) - 1)].end
+                lo, hi = max(lo, start - 2 * _REACH), min(hi, end + 2 * _REACH)
                 if context.search(text, lo, hi) is None:
                     continue
             found.append((term, start, end, i))
@@ -282,13 +295,14 @@ def _read(
         said = read_answer(text, answer, cues) if answer else None
         if said is None or said not in term.statuses:
             return None
-        return _Mention(term, start, end, sentence, said, True)
+        return _Mention(term, start, end, _near(sentence, start, end), said, True)
     if end > sentence.end:
         # A phrase that runs over a sentence break keeps the whole of both as its sentence.
         j = i
         while j + 1 < len(spans) and spans[j].end < end:
             j += 1
         sentence = Span(sentence.start, max(spans[j].end, end))
+    sentence = _near(sentence, start, end)
     status = read_sentence(text, sentence.start, sentence.end, (start, end), cues)
     if status not in ("removed", "absent"):
         following = _following(text, i, spans, named)
@@ -297,10 +311,38 @@ def _read(
         )
         if later is not None:
             status = later
+    if status == "proposed" and _adopted_list(text, i, spans):
+        status = "present"  # "The declaration was adopted. Key points: - a cell will be set up"
     explicit = status is not None
     if status is None or status not in term.statuses:
         status, explicit = term.default_status, False
     return _Mention(term, start, end, sentence, status, explicit)
+
+
+_ITEM = re.compile(r"[-•*–—]\s")
+_ADOPTED = re.compile(r"\b(?:agreed|adopted|signed|approved|endorsed|ratified)\b", re.I)
+_TENTATIVE = re.compile(r"\b(?:tentative|draft|proposed|would|if)\b", re.I)
+_INTRO_REACH = 6
+
+
+def _adopted_list(text: str, i: int, spans: list[Span]) -> bool:
+    """Whether sentence ``i`` is an item of a list that the lines before it say was adopted:
+    the items of an adopted text are its terms, however each is worded ("will be set up")."""
+    if not _ITEM.match(text, spans[i].start):
+        return False
+    k = i
+    while k > 0 and _ITEM.match(text, spans[k].start):
+        k -= 1
+    for j in range(k, max(-1, k - _INTRO_REACH), -1):
+        said = text[spans[j].start : spans[j].end]
+        if _ADOPTED.search(said):
+            return not _TENTATIVE.search(said)
+    return False
+
+
+def _near(sentence: Span, start: int, end: int) -> Span:
+    """The part of a mention's sentence within ``_REACH`` characters of it."""
+    return Span(max(sentence.start, start - _REACH), min(sentence.end, end + _REACH))
 
 
 def _answer(text: str, i: int, spans: list[Span]) -> list[tuple[int, int]]:
@@ -347,3 +389,35 @@ def _finding(text: str, fact: str, m: _Mention, status: Status) -> Finding:
         mention="current",
         confidence=round(max(confidence, 0.3), 2),
     )
+
+
+def explain_terms(text: str, spec: TermsFactSpec) -> list[tuple[str, int, int, str]]:
+    """Every match of a term phrase as (term id, start, end, why it states nothing or "")."""
+    spans = sentences(text)
+    if not spans:
+        return []
+    starts = [s.start for s in spans]
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    located = {(t.id, s, e) for t, s, e, _ in _locate(text, spec, spans)}
+    out = []
+    for term in spec.terms:
+        pattern = phrases_pattern(term.phrases)
+        context = phrases_pattern(term.context)
+        for m in pattern.finditer(text) if pattern is not None else ():
+            i = max(0, bisect_right(starts, m.start()) - 1)
+            reason = ""
+            if (term.id, m.start(), m.end()) not in located:
+                if _POLL.search(text, spans[i].start, spans[i].end):
+                    reason = "in an opinion poll"
+                elif any(lo <= m.start() < hi for lo, hi in asides):
+                    reason = "in a list of links to other stories"
+                elif context is not None:
+                    reason = (
+                        f"no context word ({', '.join(term.context)}) in or beside its sentence"
+                    )
+                else:
+                    reason = "inside a longer mention"
+            elif _asks(text, spans[i]):
+                reason = "a question that only asks (no answer states it)"
+            out.append((term.id, m.start(), m.end(), reason))
+    return sorted(out, key=lambda t: (t[1], t[2]))

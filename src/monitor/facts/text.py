@@ -7,9 +7,10 @@ are 20-100x slower on news text, and the fact stage must read hundreds of articl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from monitor.facts.prefix import guarded
 
@@ -55,44 +56,67 @@ def _add(text: str, start: int, end: int, spans: list[Span]) -> None:
         spans.append(Span(start, end))
 
 
-def phrase_regex(phrase: str, *, inflect: bool = False) -> str:
+Inflect = Literal["", "noun", "verb", "any"]
+
+
+def phrase_regex(phrase: str, *, inflect: Inflect | bool = False) -> str:
     """A user phrase as a regex source: whole words, case-insensitive, flexible white space.
 
-    ``re:`` phrases are taken as written. With ``inflect`` a final word also matches its
-    singular or plural ("country" / "countries", "troop" / "troops").
+    ``re:`` phrases are taken as written. With ``inflect`` the final word also matches its other
+    forms (see :func:`inflections`).
     """
     if phrase.startswith("re:"):
         return f"(?:{phrase[3:]})"
-    words = [re.escape(w) for w in phrase.split()]
-    if inflect and words:
-        words[-1] = _inflections(phrase.split()[-1])
-    body = r"[\s\-]+".join(words)
-    return rf"(?<![\w-]){body}(?![\w])"
+    return rf"(?<![\w-]){_body(phrase, _how(inflect))}(?![\w])"
 
 
-def _inflections(word: str) -> str:
-    w = word.lower()
-    forms = {w}
-    if w.endswith("ies"):
-        forms.add(w[:-3] + "y")
-    elif w.endswith("y") and len(w) > 2 and w[-2] not in "aeiou":
-        forms.add(w[:-1] + "ies")
-    elif w.endswith(("ses", "xes", "ches", "shes")):
-        forms.add(w[:-2])
-    elif w.endswith("s") and not w.endswith("ss"):
-        forms.add(w[:-1])
-    else:
-        forms.add(w + ("es" if w.endswith(("s", "x", "ch", "sh")) else "s"))
-    return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
+def _how(inflect: Inflect | bool) -> Inflect:
+    return "noun" if inflect is True else (inflect or "")
+
+
+@lru_cache(maxsize=4096)
+def inflections(word: str, how: Inflect) -> tuple[str, ...]:
+    """The forms of ``word`` a phrase should match, from lemminflect's English lexicon.
+
+    ``noun``: singular and plural ("country" / "countries"), for units, subjects and exclusions;
+    a word that is no noun gets its verb forms ("killed", "killing"). ``verb``: a verb's forms
+    ("pledge", "pledged", "pledging") for a cue, a noun's for a word that is no verb. ``any``:
+    both. Names and acronyms (a capital
+    after the first letter, or any capital outside units) are left as written.
+    """
+    import lemminflect
+
+    if not word.isalpha() or len(word) < 3 or any(c.isupper() for c in word[1:]):
+        return (word,)
+    if how != "noun" and word[0].isupper():
+        return (word,)
+    lemmas = lemminflect.getAllLemmas(word) or lemminflect.getAllLemmasOOV(word, "NOUN")
+    classes = [c for c in ("NOUN", "VERB") if c in lemmas]
+    if how == "verb" and "VERB" in classes:
+        classes = ["VERB"]
+    elif how == "noun" and "NOUN" in classes:
+        classes = ["NOUN"]
+    forms = {word.lower()}
+    for upos in classes:
+        for lemma in lemmas[upos]:
+            forms.add(lemma.lower())
+            found = lemminflect.getAllInflections(lemma, upos=upos) or (
+                lemminflect.getAllInflectionsOOV(lemma, upos=upos)
+            )
+            forms.update(f.lower() for fs in found.values() for f in fs)
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1024)
-def _compiled(phrases: tuple[str, ...], inflect: bool) -> re.Pattern[str] | None:
+def _compiled(phrases: tuple[str, ...], inflect: Inflect) -> re.Pattern[str] | None:
     if not phrases:
         return None
     # One word boundary around all plain phrases, not one per phrase: same matches, fewer
     # lookbehinds tried at every position.
-    plain = [_body(p, inflect) for p in phrases if not p.startswith("re:")]
+    # A form that one of the phrases' own regexes matches is left to that regex (it may be
+    # written to exclude some uses: 're:committed(?!\s+to\s+working)').
+    own = [re.compile(p[3:], re.I) for p in phrases if p.startswith("re:")]
+    plain = [_body(p, inflect, own) for p in phrases if not p.startswith("re:")]
     parts = [phrase_regex(p, inflect=inflect) for p in phrases if p.startswith("re:")]
     if plain:
         bodies = "|".join(sorted(plain, key=len, reverse=True))
@@ -147,13 +171,23 @@ def _head(body: str) -> str:
     return body[:end]
 
 
-def _body(phrase: str, inflect: bool) -> str:
-    words = [re.escape(w) for w in phrase.split()]
+def _body(phrase: str, inflect: Inflect, own: Sequence[re.Pattern[str]] = ()) -> str:
+    split = phrase.split()
+    words = [re.escape(w) for w in split]
     if inflect and words:
-        words[-1] = _inflections(phrase.split()[-1])
+        last = split[-1].lower()
+        forms = tuple(
+            f
+            for f in inflections(split[-1], inflect)
+            if f == last or not any(p.fullmatch(f) for p in own)
+        )
+        if len(forms) > 1:
+            words[-1] = "(?:" + "|".join(re.escape(f) for f in forms) + ")"
     return r"[\s\-]+".join(words)
 
 
-def phrases_pattern(phrases: Iterable[str], *, inflect: bool = False) -> re.Pattern[str] | None:
+def phrases_pattern(
+    phrases: Iterable[str], *, inflect: Inflect | bool = False
+) -> re.Pattern[str] | None:
     """One compiled pattern matching any of ``phrases`` (None when there are none); cached."""
-    return _compiled(tuple(phrases), inflect)
+    return _compiled(tuple(phrases), _how(inflect))

@@ -1,0 +1,246 @@
+"""Readings that real news needs, as table-driven cases in our own words (issue: read facts in
+real news). Each row is a construction found in published articles, paraphrased with invented
+names and numbers; the facts are tests/data/readings/facts.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.config import load_settings
+from monitor.facts import find_facts, value_to_json
+
+FACTS = load_settings(Path(__file__).parent / "data" / "readings" / "facts.yaml").facts
+CURRENT = {"current", "corrected", "historical"}
+
+
+def _numeric(text: str, fact: str) -> set[tuple[Any, str | None]]:
+    out = set()
+    for f in find_facts(text, FACTS):
+        if f.fact == fact and f.mention in CURRENT:
+            v = value_to_json(f.value)
+            out.add((tuple(v) if isinstance(v, list) else v, f.qualifier))
+    return out
+
+
+NUMERIC = [
+    # a phrasal verb is not a bound
+    (
+        "phrasal-handed-over",
+        "inquiry.files",
+        "The agency handed over 40 files to the inquiry on Monday.",
+        {(40, None)},
+    ),
+    (
+        "phrasal-took-over",
+        "inquiry.files",
+        "Investigators took over 3 sites near the port, the agency said.",
+        {(3, None)},
+    ),
+    (
+        "real-over-still-a-bound",
+        "inquiry.files",
+        "The inquiry has received over 40 files so far.",
+        {((41, None), None)},
+    ),
+    # coordinated figures, each with its category
+    (
+        "coordinated-with-categories",
+        "city.nurses",
+        "The city will hire 300 nurses on permanent contracts as well as 1,500 temporary staff.",
+        {(300, "permanent"), (1500, "temporary")},
+    ),
+    # hyphenated and stacked modifiers
+    (
+        "hyphenated-modifier",
+        "city.nurses",
+        "Hospitals in the city want 450 full-time nurses by June.",
+        {(450, None)},
+    ),
+    (
+        "stacked-modifiers",
+        "bloc.countries",
+        "The pact was signed by 26 European partner countries at the summit.",
+        {(26, None)},
+    ),
+    # an adjective that matches a unit word does not make its noun a unit
+    (
+        "adjective-of-unit",
+        "rebels.fighters",
+        "The offensive in the region has emptied 80 Kurdish villages.",
+        set(),
+    ),
+    (
+        "unit-still-counted",
+        "rebels.fighters",
+        "About 2,000 Kurds joined the offensive in the region.",
+        {(2000, None)},
+    ),
+    # increments and parts are not totals
+    (
+        "two-more",
+        "bloc.countries",
+        "Two more signed the pact on Friday, bringing in new members.",
+        set(),
+    ),
+    ("another-n", "bloc.countries", "Another 5 countries are expected to join the pact.", set()),
+    (
+        "one-of-the-n",
+        "bloc.countries",
+        "One of the eight countries at the summit walked out.",
+        {(8, None)},
+    ),
+    # levels reached
+    ("toll-reached", "quake.toll", "The earthquake's toll has reached 1,200 dead.", {(1200, None)}),
+    (
+        "toll-passed",
+        "quake.toll",
+        "The death toll from the quake has passed 3,000.",
+        {((3001, None), None)},
+    ),
+    (
+        "toll-surpassed",
+        "quake.toll",
+        "The quake's death toll surpassed 3,000 on Tuesday.",
+        {((3001, None), None)},
+    ),
+    (
+        "above-the-mark",
+        "quake.toll",
+        "The death toll from the earthquake rose above the 5,000 mark overnight.",
+        {((5001, None), None)},
+    ),
+    (
+        "does-not-exceed",
+        "police.officers",
+        "Under the plan the agency's staff does not exceed 90,000 officers.",
+        {((None, 90000), None)},
+    ),
+    # sentence-initial adverbials and datelines
+    (
+        "initial-adverbial",
+        "quake.toll",
+        "Today, almost 2,000 people killed in the earthquake have been identified.",
+        {((None, 1999), None)},
+    ),
+    (
+        "dateline",
+        "mission.troops",
+        "OSLO, Norway - The mission will number 4,000 troops, officials said.",
+        {(4000, None)},
+    ),
+    # the place where something happens is not a contributor
+    (
+        "place-not-contributor",
+        "mission.troops",
+        "Planners meeting in Oslo and Madrid cut the force to 15,000 troops.",
+        {(15000, None)},
+    ),
+    (
+        "contributor-still-read",
+        "mission.troops",
+        "Norway will send 800 troops to the mission.",
+        {(800, "Norway")},
+    ),
+    # "the latter" / "the former"
+    (
+        "the-latter",
+        "mission.troops",
+        "Spain and Austria discussed the mission. The latter could send 300 troops.",
+        {(300, "Austria")},
+    ),
+    # a figure whose noun comes in the next sentence
+    (
+        "noun-in-next-sentence",
+        "police.officers",
+        "A ceiling of 90,000. That is how many officers the agency may keep under the plan.",
+        {(90000, None)},
+    ),
+    # compound vague amounts
+    (
+        "up-to-several-tens-of-thousands",
+        "mission.troops",
+        "The force could include up to several tens of thousands of troops.",
+        {((None, 99999), None)},
+    ),
+    (
+        "more-than-two-dozen",
+        "bloc.countries",
+        "More than two dozen countries attended the summit.",
+        {((25, None), None)},
+    ),
+    (
+        "about-n-of-them",
+        "bloc.countries",
+        "Leaders of 40 countries met at the summit; about 30 of them signed the pact.",
+        {(40, None)},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fact", "text", "expected"),
+    [pytest.param(f, t, e, id=i) for i, f, t, e in NUMERIC],
+)
+def test_numeric_reading(fact: str, text: str, expected: set[tuple[Any, str | None]]) -> None:
+    assert _numeric(text, fact) == expected
+
+
+SYNONYMS = [
+    ("nations", "Thirty nations signed the pact at the summit.", 30),
+    ("states", "The treaty now has 31 member states.", 31),
+    ("governments", "Some 32 governments backed the pact at the summit.", 32),
+    ("allies", "The pact was endorsed by 33 allies at the summit.", 33),
+    ("partners", "The treaty unites 34 partners.", 34),
+    ("leaders", "Leaders from 35 countries gathered for the summit.", 35),
+    ("delegations", "Delegations from 36 countries came to the summit.", 36),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), [pytest.param(t, v, id=i) for i, t, v in SYNONYMS])
+def test_synonyms_of_the_counted_noun(text: str, value: int) -> None:
+    assert _numeric(text, "bloc.countries") == {(value, None)}
+
+
+def test_boots_on_the_ground() -> None:
+    text = "The mission would put 5,000 boots on the ground."
+    assert _numeric(text, "mission.troops") == {(5000, None)}
+
+
+def _terms(text: str) -> set[tuple[str | None, str | None]]:
+    return {(f.term, f.status) for f in find_facts(text, FACTS) if f.fact == "harbour.deal"}
+
+
+TERMS = [
+    (
+        "will-be-set-up",
+        "A wage board will be set up for the harbour, the port authority said.",
+        {("wage_board", "proposed")},
+    ),
+    (
+        "adopted-once",
+        "The harbour council adopted the following text:\n"
+        "- a night ban for the port's cranes;\n- a wage board with union seats.",
+        {("night_ban", "present"), ("wage_board", "present")},
+    ),
+    (
+        "negation-does-not-spread",
+        "The port deal includes a night ban. "
+        "It does not include a wage board, which the union had sought. "
+        "A night ban already applies at the harbour's other terminal.",
+        {("night_ban", "present"), ("wage_board", "absent")},
+    ),
+    (
+        "tentative-deal-is-a-proposal",
+        "Port workers will vote on a tentative agreement that "
+        "includes a pilot scheme for the harbour.",
+        {("pilot_scheme", "proposed")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [pytest.param(t, e, id=i) for i, t, e in TERMS])
+def test_terms_reading(text: str, expected: set[tuple[str, str]]) -> None:
+    assert _terms(text) == expected
