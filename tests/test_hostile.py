@@ -104,9 +104,7 @@ def test_hostile_feeds_next_to_a_healthy_one(
     """Every row of issue 10's table that a feed server can do, in one pass."""
     ok_item = [{"title": "Third", "link": healthy.url("/a3")}]
     healthy.routes["/a3"] = Route(body=page("Third", PARAS))
-    hostile.paths["/retry-after"] = send(
-        response("503 Service Unavailable", {"Retry-After": HUGE})
-    )
+    hostile.paths["/retry-after"] = send(response("503 Service Unavailable", {"Retry-After": HUGE}))
     hostile.paths["/max-age"] = send(_feed(ok_item, {"Cache-Control": f"max-age={HUGE}"}))
     hostile.paths["/drip-headers"] = drip(_feed(ok_item), every=0.2)
     hostile.paths["/drip-body"] = drip(

@@ -27,7 +27,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -36,6 +35,7 @@ from monitor.config import Settings
 from monitor.display import change_text, key_label
 from monitor.errors import ConfigError
 from monitor.metrics import CONTENT_TYPE, Metrics
+from monitor.store import head_revision, schema_problem
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.secrets = secrets
+    head = head_revision()
     if metrics is None:
         metrics = Metrics()
         metrics.watch_database(engine)
@@ -184,14 +185,17 @@ def create_app(
 
     @app.get("/health", response_model=Health, tags=["service"])
     def health(response: Response) -> Health:
-        """Liveness; 503 when the database cannot be reached. No token needed."""
+        """Liveness; 503 when the database cannot be reached or its schema is not this
+        version's (``monitor db upgrade`` not run). No token needed."""
         try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            problem = schema_problem(engine, head)
         except Exception as exc:
-            log.warning("api: database unreachable: %s", exc, extra={"stage": "api"})
+            problem = f"unreachable: {exc}"
+        if problem is not None:
+            log.warning("api: database not usable: %s", problem, extra={"stage": "api"})
             response.status_code = 503
-            return Health(status="degraded", database="unreachable", version=__version__)
+            what = "unreachable" if problem.startswith(("cannot", "unreachable")) else "outdated"
+            return Health(status="degraded", database=what, version=__version__)
         return Health(status="ok", database="ok", version=__version__)
 
     @app.get(
