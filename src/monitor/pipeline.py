@@ -61,6 +61,7 @@ from monitor.store.articles import (
 from monitor.store.feeds import (
     DueFeed,
     claim_feeds,
+    feeds_in_flight,
     link_entries,
     record_feed_failure,
     record_feed_success,
@@ -79,9 +80,13 @@ FEED_GROUP = 200
 FEED_FLUSH = 0.5
 # Pages: claimed PAGE_CLAIM at a time, fetched concurrently; those finished within STORE_WAIT
 # of each other (up to STORE_GROUP) are stored in one transaction.
-PAGE_CLAIM = 50
+PAGE_CLAIM = 20
 STORE_GROUP = 50
 STORE_WAIT = 0.05
+# A worker done with its own feeds keeps taking the pages other workers' feeds list, checking
+# every OTHERS_POLL seconds, for at most OTHERS_WAIT seconds without finding any.
+OTHERS_POLL = 0.2
+OTHERS_WAIT = 60.0
 # The change stage runs at most this often during a pass (and once at its end).
 DECIDE_EVERY = 0.5
 DECIDE_BATCH = 200
@@ -356,6 +361,7 @@ async def refresh_articles(
     slots = asyncio.Semaphore(2 * app.settings.fetch.concurrency)
     inflight: dict[asyncio.Task[Fetched | FetchError | ExtractError | None], DueArticle] = {}
     done = total = 0
+    patience = time.monotonic() + OTHERS_WAIT
 
     async def one(article: DueArticle) -> Fetched | FetchError | ExtractError | None:
         async with slots:
@@ -377,9 +383,18 @@ async def refresh_articles(
                 if article.taken_over:
                     app.metrics.takeovers.labels("page").inc()
             total += len(claimed)
+            if claimed:
+                patience = time.monotonic() + OTHERS_WAIT
             if not inflight:
-                if flow.stop.is_set() or (flow.feeds_done.is_set() and not flow.found.is_set()):
+                if flow.stop.is_set():
                     return
+                if flow.feeds_done.is_set() and not flow.found.is_set():
+                    # Other workers may still be listing pages: help with them (for a while:
+                    # a crashed worker's leases last longer).
+                    if time.monotonic() > patience or not feeds_in_flight(app.engine, now):
+                        return
+                    await asyncio.sleep(OTHERS_POLL)
+                    continue
                 await _either(flow.found, flow.stop)
                 continue
             group = await _next_group(inflight, STORE_GROUP, STORE_WAIT)

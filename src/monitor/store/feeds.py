@@ -152,6 +152,13 @@ def claim_feeds(s: Session, now: datetime, *, limit: int) -> list[DueFeed]:
     return out
 
 
+def feeds_in_flight(engine: Engine, now: datetime) -> int:
+    """Feeds under a live lease: being polled right now (by any worker)."""
+    with engine.connect() as conn:
+        stmt = sa.select(sa.func.count()).where(col(Feed.lease_until) > now)
+        return int(conn.execute(stmt).scalar_one())
+
+
 def release_feeds(s: Session, ids: Sequence[int]) -> None:
     """Give back claims that were not started (a stopping worker): due again for anyone."""
     if ids:
