@@ -180,6 +180,11 @@ _HOLDS = re.compile(
     r"|has|have|had|hold\s+just|holds\s+just|at|with)\s+(?:just\s+|only\s+)?$",
     re.I,
 )
+_NUMBER_WORD = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
+    r"|fifty|hundred|thousand|dozens?|several|few)\b",
+    re.I,
+)
 _MARK_AFTER = re.compile(r"\s+(?:mark|threshold|milestone|barrier)\b", re.I)
 # "another 5 countries", "an additional 300 troops": an increment, not a total.
 _INCREMENT_BEFORE = re.compile(
@@ -279,9 +284,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
             share = bool(_HOLDS.search(before[-30:]))
             unit = ph.units.search(rest[:80])
             end = amount.end + unit.end() if share and unit is not None else span[1]
-            return Head(
-                True, subset=not share, span_start=span[0], span_end=end, how="of-the"
-            )
+            return Head(True, subset=not share, span_start=span[0], span_end=end, how="of-the")
         return None
     if prev is not None and prev_head is not None and prev_head.unit:
         lead = text[sent.start : doc.amounts[prev].start]
@@ -444,7 +447,11 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
             subject, cue = _is_head(after, m.start(1), ph)
             # "35 coalition members", "the 600,000 limit"; but in "200 troops" the subject
             # word is the figure's own noun (another fact's unit), not ours.
-            if cue or (subject and ph.units.search(after, m.end(1), m.end(1) + 40)):
+            unit_near = ph.units.search(after, m.end(1), m.end(1) + 40) if subject else None
+            # ... but "124 cases across nine counties": that unit is another figure's.
+            if unit_near is not None and _NUMBER_WORD.search(after, m.end(1), unit_near.start()):
+                unit_near = None
+            if cue or unit_near is not None:
                 return "bound", m.start(1), False
         low = word.lower()
         if n == 0:

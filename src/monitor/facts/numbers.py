@@ -158,7 +158,8 @@ _RATIO_AFTER = re.compile(
     re.I,
 )
 _RATIO_BEFORE = re.compile(
-    r"\b(?:one|\d+)\s+(?:in|out\s+of\s+every)\s+(?:every\s+)?$|\b(?:for|per)\s+(?:each|every)\s+$", re.I
+    r"\b(?:one|\d+)\s+(?:in|out\s+of\s+every)\s+(?:every\s+)?$|\b(?:for|per)\s+(?:each|every)\s+$",
+    re.I,
 )
 
 

@@ -106,6 +106,10 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     if _WHOLE.search(lead[-60:]) or _WHOLE_AFTER.match(text, end, sent.end):
         return [None]
     names = _names(doc, ph, start, end)
+    # "10 confirmed cases in X": what comes after is read from the end of the unit noun.
+    noun = ph.units.search(text, end, min(sent.end, end + 40))
+    if noun is not None and not re.search(r"[\d,;:.]", text[end : noun.start()]):
+        end = noun.end()
     if not names and (latter := _LATTER.search(lead)) is not None:
         s = doc.sentence_of(amount.start)
         if s > 0:
