@@ -118,7 +118,7 @@ _CURRENCY_BEFORE = re.compile(
     r"(?:[$€£¥₴₽₹]|US\$|\b(?:EUR|USD|GBP|UAH|PLN|CHF|RUB)\s?)\s*$", re.IGNORECASE
 )
 _CURRENCY_AFTER = re.compile(
-    r"^[\s-]*(?:euros?|dollars?|pounds?|sterling|zlotys?|zloty|hryvnias?|hryvnia|roubles?"
+    r"^[\s-]*(?:euros?|dollars?|pounds?(?!\s+of\b)|sterling|zlotys?|zloty|hryvnias?|hryvnia|roubles?"
     r"|rubles?|yuan|yen|francs?|rupees?|kronor|kroner|krona)\b",
     re.IGNORECASE,
 )

@@ -171,9 +171,19 @@ def _head(body: str) -> str:
     return body[:end]
 
 
+def escape(word: str) -> str:
+    """``word`` as a regex source in which a straight and a curly apostrophe or quote match
+    either ("Boar's Head" in a text that writes "Boar’s Head")."""
+    return _QUOTES.sub(lambda m: _QUOTE_CLASS[m.group(0)], re.escape(word))
+
+
+_QUOTE_CLASS = {"'": "['’‘]", "’": "['’‘]", "‘": "['’‘]", '"': '["“”]', "“": '["“”]', "”": '["“”]'}
+_QUOTES = re.compile("['’‘\"“”]")
+
+
 def _body(phrase: str, inflect: Inflect, own: Sequence[re.Pattern[str]] = ()) -> str:
     split = phrase.split()
-    words = [re.escape(w) for w in split]
+    words = [escape(w) for w in split]
     if inflect and words:
         last = split[-1].lower()
         forms = tuple(
@@ -182,7 +192,7 @@ def _body(phrase: str, inflect: Inflect, own: Sequence[re.Pattern[str]] = ()) ->
             if f == last or not any(p.fullmatch(f) for p in own)
         )
         if len(forms) > 1:
-            words[-1] = "(?:" + "|".join(re.escape(f) for f in forms) + ")"
+            words[-1] = "(?:" + "|".join(escape(f) for f in forms) + ")"
     return r"[\s\-]+".join(words)
 
 
