@@ -274,6 +274,29 @@ TERMS = [
         "A night ban already applies at the harbour's other terminal.",
         {("night_ban", "present"), ("wage_board", "absent")},
     ),
+    # a term phrase matches its words in other forms, with a few words between them
+    (
+        "loose-phrase",
+        "The harbour authority is now running pilot schemes on two quays.",
+        {("pilot_scheme", "present")},
+    ),
+    (
+        "loose-phrase-with-words-between",
+        "The port agreed a ban on all night crane shifts.",
+        {("night_ban", "present")},
+    ),
+    # an offer that leaves a term out states its absence
+    (
+        "offer-leaves-it-out",
+        "The port's new offer would not restore the wage board.",
+        {("wage_board", "absent")},
+    ),
+    # withdrawing a proposal removes it
+    (
+        "withdrawn",
+        "The harbour council is withdrawing its plan that called for a night ban.",
+        {("night_ban", "removed")},
+    ),
     (
         "tentative-deal-is-a-proposal",
         "Port workers will vote on a tentative agreement that "

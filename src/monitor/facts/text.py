@@ -196,6 +196,37 @@ def _body(phrase: str, inflect: Inflect, own: Sequence[re.Pattern[str]] = ()) ->
     return r"[\s\-]+".join(words)
 
 
+_STOP = frozenset("the a an its their his her our of to for in on at by with and or".split())
+# Between two words of a loose phrase: up to three other words, no punctuation.
+_GAP = r"[\s\-]+(?:[\w'’]+[\s\-]+){0,3}?"
+
+
+@lru_cache(maxsize=1024)
+def loose_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """``phrases`` matched as a reader would: each content word in any of its forms, in order,
+    with up to three other words between them ("discontinue liverwurst" in "permanently
+    discontinuing the production of its liverwurst"); ``re:`` phrases as written."""
+    if not phrases:
+        return None
+    parts = [phrase_regex(p) for p in phrases if p.startswith("re:")]
+    bodies = []
+    for p in phrases:
+        if p.startswith("re:"):
+            continue
+        words = [w for w in p.split() if w.lower() not in _STOP] or p.split()
+        forms = [
+            "(?:" + "|".join(escape(f) for f in inflections(w, "any")) + ")"
+            if w.isalpha() and len(w) >= 4
+            else escape(w)
+            for w in words
+        ]
+        bodies.append(_GAP.join(forms))
+    if bodies:
+        parts.append(rf"(?<![\w-])(?:{'|'.join(sorted(bodies, key=len, reverse=True))})(?![\w])")
+    parts.sort(key=len, reverse=True)
+    return guarded(re.compile("|".join(_factored(parts)), re.IGNORECASE))
+
+
 def phrases_pattern(
     phrases: Iterable[str], *, inflect: Inflect | bool = False
 ) -> re.Pattern[str] | None:
