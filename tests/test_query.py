@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 
 from monitor.cli import main
 from monitor.config import Settings
-from monitor.query import parse_time
+from monitor.display import zone
+from monitor.query import parse_since, parse_time
 
 from .factories import (
     FRANCE,
@@ -243,6 +244,10 @@ def test_article_tables_print_bracketed_titles_as_written(
 
 
 DATE_HINT = "is not a date or time; write e.g. 2025-09-04 or 2025-09-04T12:00Z"
+SINCE_HINT = (
+    "is not a date, a time or a time ago; write e.g. 2025-09-04, 2025-09-04T12:00Z, 2d, 36h "
+    "or yesterday"
+)
 
 
 @pytest.mark.parametrize(
@@ -250,10 +255,10 @@ DATE_HINT = "is not a date or time; write e.g. 2025-09-04 or 2025-09-04T12:00Z"
     [
         (
             ["history", "coalition.countries", "--since", "last tuesday"],
-            f"'last tuesday' {DATE_HINT}",
+            f"'last tuesday' {SINCE_HINT}",
         ),
         (["history", "coalition.countries", "--as-of", "2025-13-45"], f"'2025-13-45' {DATE_HINT}"),
-        (["changes", "--since", "yesterday"], f"argument --since: 'yesterday' {DATE_HINT}"),
+        (["changes", "--since", "soon"], f"argument --since: 'soon' {SINCE_HINT}"),
         (["facts", "--as-of", "soon"], f"argument --as-of: 'soon' {DATE_HINT}"),
         (["changes", "--limit", "0"], "argument --limit: '0' is not a positive whole number"),
     ],
@@ -332,3 +337,22 @@ def test_parse_time_reads_dates_and_offsets() -> None:
     assert parse_time("2025-09-04") == datetime(2025, 9, 4, tzinfo=UTC)
     assert parse_time("2025-09-04T12:00Z") == datetime(2025, 9, 4, 12, tzinfo=UTC)
     assert parse_time("2025-09-04T14:00+02:00") == datetime(2025, 9, 4, 12, tzinfo=UTC)
+
+
+def test_since_takes_times_ago_and_yesterday() -> None:
+    now = datetime(2025, 9, 12, 15, 30, tzinfo=UTC)
+    assert parse_since("2d", now=now) == datetime(2025, 9, 10, 15, 30, tzinfo=UTC)
+    assert parse_since("36h", now=now) == datetime(2025, 9, 11, 3, 30, tzinfo=UTC)
+    assert parse_since("yesterday", now=now) == datetime(2025, 9, 11, tzinfo=UTC)
+    assert parse_since("today", now=now) == datetime(2025, 9, 12, tzinfo=UTC)
+    # "yesterday" starts at midnight where the reader is (display.timezone).
+    kyiv = parse_since("yesterday", now=now, tz=zone("Europe/Kyiv"))
+    assert kyiv == datetime(2025, 9, 10, 21, 0, tzinfo=UTC)
+    assert parse_since("2025-09-04", now=now) == datetime(2025, 9, 4, tzinfo=UTC)
+
+
+def test_changes_since_two_days_ago_in_the_table(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "no changes recorded match" in run(capsys, "changes", "--since", "2d")
+    assert "31 → 35" in run(capsys, "changes", "--since", "100000d")

@@ -27,15 +27,15 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor import __version__, query
+from monitor import __version__, query, web
 from monitor.config import Settings
 from monitor.display import change_text, key_label
 from monitor.errors import ConfigError
 from monitor.metrics import CONTENT_TYPE, Metrics
+from monitor.store import head_revision, schema_problem
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Since = Annotated[str | None, Query(description="ISO date/time, e.g. 2025-09-04 (UTC)")]
 _BEARER = HTTPBearer(auto_error=False, description="one of api.tokens")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+Kind = Annotated[
+    str | None, Query(description="one kind: first, change, refinement, confirmed, conflict...")
+]
 AsOf = Annotated[str | None, Query(description="what the monitor believed at this ISO date/time")]
 T = TypeVar("T")
 
@@ -141,6 +144,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.secrets = secrets
+    head = head_revision()
     if metrics is None:
         metrics = Metrics()
         metrics.watch_database(engine)
@@ -167,6 +171,8 @@ def create_app(
         )
         return response
 
+    web.install(app, settings)
+
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(_url_token)])
     def openapi() -> dict[str, Any]:
         return app.openapi()
@@ -179,14 +185,17 @@ def create_app(
 
     @app.get("/health", response_model=Health, tags=["service"])
     def health(response: Response) -> Health:
-        """Liveness; 503 when the database cannot be reached. No token needed."""
+        """Liveness; 503 when the database cannot be reached or its schema is not this
+        version's (``monitor db upgrade`` not run). No token needed."""
         try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            problem = schema_problem(engine, head)
         except Exception as exc:
-            log.warning("api: database unreachable: %s", exc, extra={"stage": "api"})
+            problem = f"unreachable: {exc}"
+        if problem is not None:
+            log.warning("api: database not usable: %s", problem, extra={"stage": "api"})
             response.status_code = 503
-            return Health(status="degraded", database="unreachable", version=__version__)
+            what = "unreachable" if problem.startswith(("cannot", "unreachable")) else "outdated"
+            return Health(status="degraded", database=what, version=__version__)
         return Health(status="ok", database="ok", version=__version__)
 
     @app.get(
@@ -239,12 +248,13 @@ def create_app(
         s: Db,
         since: Since = None,
         fact: Annotated[str | None, Query(description="glob on fact ids, e.g. force.*")] = None,
+        kind: Kind = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> dict[str, Any]:
         """Recorded changes, newest first, each with its evidence."""
         rows, total = query.changes(
-            s, since=_time("since", since), fact=fact, limit=limit, offset=offset
+            s, since=_time("since", since), fact=fact, kind=kind, limit=limit, offset=offset
         )
         return _page(rows, total, limit, offset, sliced=True)
 
@@ -260,10 +270,11 @@ def create_app(
         s: Db,
         since: Since = None,
         fact: Annotated[str | None, Query(description="glob on fact ids")] = None,
+        kind: Kind = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Response:
         """The changes as an Atom feed (token by header or ``?token=``)."""
-        rows, _ = query.changes(s, since=_time("since", since), fact=fact, limit=limit)
+        rows, _ = query.changes(s, since=_time("since", since), fact=fact, kind=kind, limit=limit)
         body = _atom(rows, str(request.base_url).rstrip("/"))
         return Response(body, media_type="application/atom+xml")
 

@@ -83,8 +83,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     g.add_argument("--html", type=int, metavar="N", help="print the stored raw HTML of version N")
     p.set_defaults(func=_cmd_article)
 
-    p = sub.add_parser("db", help="database schema: upgrade or show the current revision")
-    p.add_argument("action", choices=("upgrade", "current"))
+    p = sub.add_parser(
+        "db", help="database schema: upgrade, show the current revision, or check it (health)"
+    )
+    p.add_argument(
+        "action",
+        choices=("upgrade", "current", "check"),
+        help="check: exit 0 if the database is reachable and at this version's schema, else 1",
+    )
     p.set_defaults(func=_cmd_db)
 
 
@@ -389,6 +395,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
     from monitor.store import alembic_config
 
     with open_app(args.config, migrate_schema=args.action == "upgrade") as app:
+        if args.action == "check":
+            from monitor.store import head_revision, schema_problem
+
+            problem = schema_problem(app.engine, head_revision())
+            sys.stdout.write(f"database: {problem or 'ok'}\n")
+            return 0 if problem is None else 1
         if args.action == "current":
             command.current(alembic_config(app.engine), verbose=False)
         else:

@@ -36,6 +36,7 @@ from monitor.errors import ConfigError
 from monitor.facts.spec import FactSpec
 
 ENV_DATABASE_URL = "MONITOR_DATABASE_URL"
+ENV_API_TOKENS = "MONITOR_API_TOKENS"
 DEFAULT_DATABASE_URL = "sqlite:///db/monitor.sqlite"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
@@ -371,7 +372,8 @@ def parse_settings(
 ) -> Settings:
     """Validate the text of a configuration file into :class:`Settings`.
 
-    ``MONITOR_DATABASE_URL`` in ``env`` overrides ``database_url``.
+    ``MONITOR_DATABASE_URL`` in ``env`` overrides ``database_url``; ``MONITOR_API_TOKENS``
+    (comma-separated) overrides ``api.tokens``.
     """
     env = os.environ if env is None else env
     where = _Located()
@@ -384,6 +386,11 @@ def parse_settings(
         raise ConfigError(f"{source}: the top level must be a mapping of settings")
     if env.get(ENV_DATABASE_URL):
         data["database_url"] = env[ENV_DATABASE_URL]
+    if env.get(ENV_API_TOKENS):
+        # Deployments (compose, systemd) hand the API its tokens without editing feeds.yaml.
+        api = data.setdefault("api", {})
+        if isinstance(api, dict):
+            api["tokens"] = [t.strip() for t in env[ENV_API_TOKENS].split(",") if t.strip()]
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -138,6 +139,31 @@ def parse_time(value: str) -> datetime:
         ) from exc
 
 
+_RELATIVE = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
+_RELATIVE_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value: str, *, now: datetime, tz: tzinfo = UTC) -> datetime:
+    """A ``--since`` value: an ISO date/time (:func:`parse_time`), a time ago (``90m``, ``36h``,
+    ``2d``, ``1w``), or ``today`` / ``yesterday`` (midnight in ``tz``)."""
+    text = value.strip().lower()
+    if text in ("today", "yesterday"):
+        midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        if text == "yesterday":
+            midnight -= timedelta(days=1)
+        return midnight.astimezone(UTC)
+    m = _RELATIVE.match(text)
+    if m:
+        return now - timedelta(seconds=int(m.group(1)) * _RELATIVE_UNITS[m.group(2)])
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a date, a time or a time ago; write e.g. 2025-09-04, "
+            "2025-09-04T12:00Z, 2d, 36h or yesterday"
+        ) from exc
+
+
 def iso(value: datetime | None) -> str | None:
     """A time as ISO 8601 with seconds and offset (the JSON form of every time)."""
     return value.isoformat(timespec="seconds") if value else None
@@ -215,15 +241,18 @@ def changes(
     *,
     since: datetime | None = None,
     fact: str | None = None,
+    kind: str | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[list[ChangeJSON], int]:
     """Recorded decisions, newest first, and how many match in all.
 
     ``since`` keeps the changes the monitor recorded at or after that time; ``fact`` is a glob on
-    fact ids (``force.*``).
+    fact ids (``force.*``); ``kind`` one kind of decision (``change``, ``conflict``...).
     """
     where: list[Any] = []
+    if kind is not None:
+        where.append(col(Change.kind) == kind)
     if since is not None:
         where.append(col(Change.decided_at) >= since)
     if fact is not None:

@@ -12,7 +12,7 @@ import csv
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from monitor.commands import print_table
@@ -22,6 +22,7 @@ from monitor.query import (
     EvidenceJSON,
     FactJSON,
     VersionJSON,
+    parse_since,
     parse_time,
 )
 
@@ -43,13 +44,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("history", help="every version of one fact, with its evidence")
     p.add_argument("fact", metavar="FACT", help="fact id, e.g. force.troops (see `monitor facts`)")
     p.add_argument("--qualifier", metavar="Q", help="only this qualifier or term, e.g. France")
-    p.add_argument("--since", type=_time, help="only versions still in effect at or after DATE")
+    p.add_argument(
+        "--since",
+        type=_since,
+        metavar="WHEN",
+        help="only versions still in effect at or after WHEN (a date, 2d, 36h, yesterday)",
+    )
     p.add_argument("--as-of", type=_time, help="the history as the monitor knew it at DATE")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=_cmd_history)
 
     p = sub.add_parser("changes", help="recorded changes, newest first, with their evidence")
-    p.add_argument("--since", type=_time, help="only changes recorded at or after DATE")
+    p.add_argument(
+        "--since",
+        type=_since,
+        metavar="WHEN",
+        help="only changes recorded at or after WHEN (a date, 2d, 36h, yesterday)",
+    )
     p.add_argument("--fact", metavar="GLOB", help="only facts matching this glob, e.g. 'force.*'")
     p.add_argument("--limit", type=_positive, default=None, help="at most this many")
     p.add_argument("--format", choices=FORMATS, default="table")
@@ -60,6 +71,19 @@ def _positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
     return int(value)
+
+
+def _since(value: str) -> str:
+    # Checked now, read in the command once display.timezone is known ("yesterday" is local).
+    try:
+        parse_since(value, now=datetime.now(UTC))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return value
+
+
+def _when(value: str | None, tz: tzinfo) -> datetime | None:
+    return None if value is None else parse_since(value, now=datetime.now(UTC), tz=tz)
 
 
 def _time(value: str) -> datetime:
@@ -121,7 +145,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
             s,
             args.fact,
             qualifier=args.qualifier,
-            since=args.since,
+            since=_when(args.since, zone(app.settings.display.timezone)),
             as_of=args.as_of,
             cfg=app.settings.history,
         )
@@ -158,7 +182,8 @@ def _cmd_changes(args: argparse.Namespace) -> int:
     from monitor.app import open_app
 
     with open_app(args.config) as app, Session(app.engine) as s:
-        rows, _total = query.changes(s, since=args.since, fact=args.fact, limit=args.limit)
+        since = _when(args.since, zone(app.settings.display.timezone))
+        rows, _total = query.changes(s, since=since, fact=args.fact, limit=args.limit)
         tz = zone(app.settings.display.timezone)
     if args.format != "table":
         return _emit(args.format, rows, ChangeJSON)

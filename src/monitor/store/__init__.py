@@ -9,11 +9,13 @@ from monitor.store.engine import (
     alembic_config,
     check_connection,
     create_db_engine,
+    head_revision,
     is_sqlite,
     lock_in_transaction,
     migrate,
     migrations_dir,
     normalize_url,
+    schema_problem,
     session_scope,
 )
 
@@ -23,10 +25,12 @@ __all__ = [
     "alembic_config",
     "check_connection",
     "create_db_engine",
+    "head_revision",
     "is_sqlite",
     "lock_in_transaction",
     "migrate",
     "migrations_dir",
     "normalize_url",
+    "schema_problem",
     "session_scope",
 ]

@@ -141,6 +141,32 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         raise StoreError(f"store: cannot migrate {engine.url!r}: {exc.orig}") from exc
 
 
+def head_revision() -> str:
+    """The newest migration shipped with this version of the package."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(migrations_dir())).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_problem(engine: Engine, head: str) -> str | None:
+    """Why the database cannot serve this version (unreachable, not migrated), or None."""
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return "no schema; run `monitor db upgrade`"
+            current = {
+                r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            }
+    except OperationalError as exc:
+        return f"cannot connect: {exc.orig}"
+    if head not in current:
+        found = ", ".join(sorted(current)) or "none"
+        return f"schema revision {found}, this version needs {head}; run `monitor db upgrade`"
+    return None
+
+
 def check_connection(engine: Engine) -> None:
     """Raise :class:`StoreError` with advice if the database cannot be reached."""
     try:
