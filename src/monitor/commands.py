@@ -59,13 +59,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("feeds", help="list feeds with their polling state")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table for reading (default) or json for scripts",
+    )
     p.set_defaults(func=_cmd_feeds)
 
     p = sub.add_parser("articles", help="list stored articles, newest first")
     p.add_argument("--feed", help="only articles listed by this feed (its name)")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default: 50)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table for reading (default) or json for scripts",
+    )
     p.set_defaults(func=_cmd_articles)
 
     p = sub.add_parser("article", help="show one article, its versions, or a diff of two")
