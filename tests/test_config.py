@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from monitor.cli import main
 from monitor.config import load_settings, parse_duration, parse_settings, redacted
 from monitor.errors import ConfigError
+from monitor.logs import JsonFormatter, TextFormatter
 
 from .conftest import REPO
 
@@ -56,7 +58,10 @@ def test_parse_duration(value: object, seconds: int) -> None:
         ),
         (BASE + "fetch:\n  max_bytes: -1\n", r"fetch\.max_bytes \(line 8\)"),
         (BASE + "feeds: []\n", r"feeds \(line 7\): duplicate key; .* line 1"),
-        (BASE.replace("name: paper", "name: wire"), r"duplicate feeds: \['wire'\]"),
+        (
+            BASE.replace("name: paper", "name: wire"),
+            r"feeds\[1\]\.name \(line 5\): duplicate feed name 'wire'; feeds\[0\] \(line 2\)",
+        ),
         ("feeds: [\n", r"not valid YAML"),
         ("- just\n- a list\n", r"top level must be a mapping"),
         (BASE + "alerts:\n  rules:\n    - channels: [nowhere]\n", r"names channel 'nowhere'"),
@@ -97,6 +102,46 @@ def test_missing_environment_variable_is_named() -> None:
         parse_settings(CHANNEL, env={"API_TOKEN": "x"})
 
 
+def test_every_problem_is_reported_at_once_in_plain_words() -> None:
+    text = """\
+feeds:
+  - name: wire
+    url: https://wire.example/rss
+    interval: soon
+alerts:
+  channels:
+    - kind: webhook
+      name: hook
+      url: https://hooks.example/in
+      secret: ${HOOK_SECRET}
+fetch:
+  allow_networks: [nowhere]
+display:
+  timezone: Mars/Olympus
+api:
+  tokens: ["${API_TOKEN}"]
+"""
+    with pytest.raises(ConfigError) as exc:
+        parse_settings(text, env={})
+    message = str(exc.value)
+    # Both unset variables, the bad duration, the bad network, the bad zone: all at once.
+    assert message.startswith("feeds.yaml: 5 problem(s):")
+    assert "alerts.channels[0].secret (line 10): environment variable HOOK_SECRET" in message
+    assert "api.tokens[0] (line 16): environment variable API_TOKEN is not set" in message
+    assert "feeds[0].interval (line 4): 'soon' is not a duration" in message
+    assert "fetch.allow_networks (line 12): 'nowhere' is not a network" in message
+    assert "display.timezone (line 14): 'Mars/Olympus' is not a time zone" in message
+    assert "Value error" not in message
+
+
+def test_duplicate_feed_name_is_reported_at_its_own_line() -> None:
+    text = BASE + "  - name: wire\n    url: https://third.example/rss\n"
+    with pytest.raises(ConfigError) as exc:
+        parse_settings(text, env={})
+    assert "feeds[2].name (line 7): duplicate feed name 'wire'" in str(exc.value)
+    assert "(top level)" not in str(exc.value)
+
+
 def test_database_url_from_environment() -> None:
     s = parse_settings(BASE, env={"MONITOR_DATABASE_URL": "postgresql://db/monitor"})
     assert s.database_url == "postgresql://db/monitor"
@@ -117,3 +162,13 @@ def test_config_cli_check_and_show(
     path.write_text(BASE.replace("15m", "sometime"))
     assert main(["--config", str(path), "config", "--check"]) == 2
     assert "feeds[0].interval (line 4)" in capsys.readouterr().err
+
+
+def test_uvicorn_colour_codes_stay_out_of_json_logs() -> None:
+    record = logging.LogRecord(
+        "uvicorn.error", logging.INFO, __file__, 1, "Uvicorn running on %s", ("http://x",), None
+    )
+    record.color_message = "Uvicorn running on \x1b[1m%s\x1b[0m"
+    out = json.loads(JsonFormatter().format(record))
+    assert "color_message" not in out and out["msg"] == "Uvicorn running on http://x"
+    assert "\x1b" not in TextFormatter().format(record)

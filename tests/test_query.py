@@ -356,3 +356,42 @@ def test_changes_since_two_days_ago_in_the_table(
 ) -> None:
     assert "no changes recorded match" in run(capsys, "changes", "--since", "2d")
     assert "31 → 35" in run(capsys, "changes", "--since", "100000d")
+
+
+def test_piped_tables_are_never_cut_off(
+    story: Story, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    title = "A very long headline " + " ".join(f"word{i}" for i in range(60)) + " END"
+    store_report(
+        engine,
+        6,
+        "delta",
+        [Said(31)],
+        published=day(30),
+        now=day(30, 5),
+        settings=Settings(),
+        text=f"delta report 6. {words(6)}",
+        title=title,
+    )
+    out = run(capsys, "articles")
+    assert title in out and "…" not in out
+
+
+def test_facts_as_of_before_any_data_says_so(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = run(capsys, "facts", "--as-of", "2000-01-01")
+    assert "no fact had a value yet at 2000-01-01 00:00 UTC; try a later --as-of" in out
+    assert "poll --once" not in out
+
+
+def test_tables_show_times_in_the_display_time_zone(
+    story: Story, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "kyiv.yaml"
+    config.write_text("display:\n  timezone: Europe/Kyiv\n", encoding="utf-8")
+    table = run(capsys, "--config", str(config), "changes")
+    assert "EEST" in table and " UTC" not in table
+    # JSON keeps ISO 8601 in UTC with its offset.
+    rows = run_json(capsys, "--config", str(config), "changes")
+    assert all(r["decided"].endswith("+00:00") for r in rows)

@@ -171,6 +171,48 @@ NUMERIC = [
         "More than two dozen countries attended the summit.",
         {((25, None), None)},
     ),
+    # real text writes curly apostrophes; a weight in pounds is no money
+    (
+        "curly-apostrophe-and-pounds-of",
+        "recall.pounds",
+        "Miller’s Farm recalled 12,000 pounds of sausage.",
+        {(12000, None)},
+    ),
+    # a rate is no amount; a share won of a whole is
+    ("rate", "flu.cases", "In the outbreak, one in five patients needed care.", set()),
+    (
+        "share-of-a-whole",
+        "vote.seats",
+        "The party won 37 of the 150 seats in the election.",
+        {(37, None)},
+    ),
+    (
+        "share-out-of",
+        "vote.seats",
+        "After the election it holds 41 out of 150 seats.",
+        {(41, None)},
+    ),
+    # a key after the noun, through a verb phrase; an exclusion inside a name does not exclude
+    (
+        "key-after-verb-phrase",
+        "flu.cases",
+        "The flu outbreak grew: 43 cases have been reported in Ohio and 12 in New Jersey.",
+        {(43, "Ohio"), (12, "New Jersey")},
+    ),
+    # a pronoun subject takes the one name of the sentence before
+    (
+        "pronoun-takes-the-name-before",
+        "flu.cases",
+        "Ohio tightened its rules. It has now confirmed 51 cases in the outbreak.",
+        {(51, "Ohio")},
+    ),
+    # an increment is no total
+    (
+        "increase-of",
+        "flu.cases",
+        "The outbreak reached 90 cases, an increase of 14 cases since Monday.",
+        {(90, None)},
+    ),
     (
         "about-n-of-them",
         "bloc.countries",
@@ -231,6 +273,29 @@ TERMS = [
         "It does not include a wage board, which the union had sought. "
         "A night ban already applies at the harbour's other terminal.",
         {("night_ban", "present"), ("wage_board", "absent")},
+    ),
+    # a term phrase matches its words in other forms, with a few words between them
+    (
+        "loose-phrase",
+        "The harbour authority is now running pilot schemes on two quays.",
+        {("pilot_scheme", "present")},
+    ),
+    (
+        "loose-phrase-with-words-between",
+        "The port agreed a ban on all night crane shifts.",
+        {("night_ban", "present")},
+    ),
+    # an offer that leaves a term out states its absence
+    (
+        "offer-leaves-it-out",
+        "The port's new offer would not restore the wage board.",
+        {("wage_board", "absent")},
+    ),
+    # withdrawing a proposal removes it
+    (
+        "withdrawn",
+        "The harbour council is withdrawing its plan that called for a night ban.",
+        {("night_ban", "removed")},
     ),
     (
         "tentative-deal-is-a-proposal",

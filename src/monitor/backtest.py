@@ -268,7 +268,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "--config", default=argparse.SUPPRESS, help="configuration with the facts to track"
     )
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: a report for reading (default); json: the decisions and final facts",
+    )
     p.add_argument(
         "--all",
         action="store_true",

@@ -305,10 +305,12 @@ class Settings(_Strict):
 
 
 class _Located:
-    """Maps key paths of the YAML document to line numbers."""
+    """Maps key paths of the YAML document to line numbers, and gathers problems found while
+    reading it (so that every problem of a file is reported at once)."""
 
     def __init__(self) -> None:
         self.lines: dict[tuple[str | int, ...], int] = {}
+        self.problems: list[str] = []
 
     def line_of(self, loc: tuple[str | int, ...]) -> int | None:
         for n in range(len(loc), -1, -1):
@@ -337,7 +339,7 @@ def _construct(
         return [_construct(v, (*path, i), where, env) for i, v in enumerate(node.value)]
     value = _scalar(node)
     if isinstance(value, str) and "${" in value:
-        value = _expand(value, path, node.start_mark.line + 1, env)
+        value = _expand(value, path, node.start_mark.line + 1, env, where)
     return value
 
 
@@ -347,14 +349,17 @@ def _scalar(node: yaml.Node) -> Any:
     return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
-def _expand(value: str, path: tuple[str | int, ...], line: int, env: Mapping[str, str]) -> str:
+def _expand(
+    value: str, path: tuple[str | int, ...], line: int, env: Mapping[str, str], where: _Located
+) -> str:
     def repl(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in env:
-            raise ConfigError(
-                f"{_fmt(path)} (line {line}): environment variable {name} is not set; "
+            where.problems.append(
+                f"  {_fmt(path)} (line {line}): environment variable {name} is not set; "
                 f"export it or remove the reference"
             )
+            return ""
         return env[name]
 
     return _ENV_REF.sub(repl, value)
@@ -391,19 +396,53 @@ def parse_settings(
         api = data.setdefault("api", {})
         if isinstance(api, dict):
             api["tokens"] = [t.strip() for t in env[ENV_API_TOKENS].split(",") if t.strip()]
+    problems = where.problems + _duplicates(data, where)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-            line = where.line_of(loc)
-            at = f" (line {line})" if line else ""
-            msg = err["msg"]
+            # pydantic prefixes the messages of our own checks ("Value error, ..."): drop it.
+            msg = re.sub(r"^(Value error|Assertion failed), ", "", err["msg"])
             if err["type"] == "extra_forbidden":
                 msg = "unknown key; check its spelling against README's configuration section"
+            if not loc and msg.startswith("duplicate ") and problems:
+                continue  # already reported at the duplicate's own line
+            line = where.line_of(loc)
+            at = f" (line {line})" if line else ""
             problems.append(f"  {_fmt(loc)}{at}: {msg}")
-        raise ConfigError(f"{source}: {len(problems)} problem(s):\n" + "\n".join(problems)) from exc
+    else:
+        if not problems:
+            return settings
+    raise ConfigError(f"{source}: {len(problems)} problem(s):\n" + "\n".join(problems))
+
+
+def _duplicates(data: dict[str, Any], where: _Located) -> list[str]:
+    """Feed names, feed URLs and fact ids used twice, each reported at its own line."""
+    problems = []
+    for section, key, what in (
+        ("feeds", "name", "feed name"),
+        ("feeds", "url", "feed URL"),
+        ("facts", "id", "fact id"),
+    ):
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            value = item.get(key) if isinstance(item, dict) else None
+            if not isinstance(value, str):
+                continue
+            if value in first:
+                j = first[value]
+                line, earlier = where.line_of((section, i, key)), where.line_of((section, j, key))
+                problems.append(
+                    f"  {section}[{i}].{key} (line {line}): duplicate {what} {value!r}; "
+                    f"{section}[{j}] (line {earlier}) already uses it: each must appear once"
+                )
+            else:
+                first[value] = i
+    return problems
 
 
 _UNION_TAGS = {"email", "webhook", "count", "quantity", "terms"}

@@ -25,6 +25,15 @@ from monitor.sample import Corpus, SampleServer, load_corpus
 from monitor.store import create_db_engine, migrate
 
 STEP = timedelta(hours=12)
+# The module docstring in words for a terminal (no Sphinx markup).
+DESCRIPTION = """\
+Run the whole pipeline over the bundled sample corpus, offline.
+
+A local server on 127.0.0.1 replays five sample outlets over ten weeks; the demo moves a
+simulated clock through those weeks one step at a time and runs the same polling pass as the
+service at each step, into the embedded SQLite database db/demo.sqlite (fresh each run). It
+prints every change the monitor records, with the sentence that shows it, then the current
+facts. Look at them in a browser afterwards with `monitor serve` (see README, "Web pages")."""
 
 
 def demo_settings(settings: Settings, server: SampleServer, corpus: Corpus, db: Path) -> Settings:
@@ -123,6 +132,8 @@ def run_demo(config: Path, db: Path, out: TextIO) -> int:
                 f"\n{total} decisions recorded from {versions} article versions. Explore them:\n"
                 f"  MONITOR_DATABASE_URL=sqlite:///{db} monitor changes\n"
                 f"  MONITOR_DATABASE_URL=sqlite:///{db} monitor history coalition.countries\n"
+                f"  MONITOR_DATABASE_URL=sqlite:///{db} monitor serve   "
+                "# then open http://127.0.0.1:8080/ in a browser\n"
             )
         finally:
             engine.dispose()
@@ -134,7 +145,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "demo",
         help="replay the bundled sample feeds offline through the whole pipeline",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(

@@ -8,17 +8,30 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# uvicorn adds ``color_message`` (its message with ANSI colour codes) to its records: a copy of
+# ``msg`` for terminals that has no place in a log file.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return {
         k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")
     }
+
+
+def _message(record: logging.LogRecord) -> str:
+    return _ANSI.sub("", record.getMessage())
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,7 +42,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": _message(record),
         }
         out.update(_fields(record))
         if record.exc_info:
@@ -43,7 +56,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
         extra = " ".join(f"{k}={v}" for k, v in _fields(record).items())
-        line = f"{ts} {record.levelname.lower():7} {record.name}: {record.getMessage()}"
+        line = f"{ts} {record.levelname.lower():7} {record.name}: {_message(record)}"
         if extra:
             line += "  " + extra
         if record.exc_info:

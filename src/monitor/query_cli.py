@@ -27,6 +27,7 @@ from monitor.query import (
 )
 
 FORMATS = ("table", "json", "csv")
+FORMAT_HELP = "table for reading (default), json for scripts, csv for spreadsheets"
 EVIDENCE_SHOWN = 3
 HISTORY_COLUMNS = [
     *("key", "value", "state", "status", "sources"),
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``facts``, ``history`` and ``changes`` to the ``monitor`` parser."""
     p = sub.add_parser("facts", help="current value of every tracked fact, with status and sources")
     p.add_argument("--as-of", type=_time, help="what the monitor believed at this date/time")
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     p.set_defaults(func=_cmd_facts)
 
     p = sub.add_parser("history", help="every version of one fact, with its evidence")
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="only versions still in effect at or after WHEN (a date, 2d, 36h, yesterday)",
     )
     p.add_argument("--as-of", type=_time, help="the history as the monitor knew it at DATE")
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     p.set_defaults(func=_cmd_history)
 
     p = sub.add_parser("changes", help="recorded changes, newest first, with their evidence")
@@ -63,7 +64,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--fact", metavar="GLOB", help="only facts matching this glob, e.g. 'force.*'")
     p.add_argument("--limit", type=_positive, default=None, help="at most this many")
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     p.set_defaults(func=_cmd_changes)
 
 

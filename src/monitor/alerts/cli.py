@@ -24,7 +24,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--state", choices=STATES, help="only alerts in this state")
     p.add_argument("--channel", help="only alerts of this channel (its name)")
     p.add_argument("--limit", type=int, default=100, help="at most this many (default: 100)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table for reading (default) or json for scripts",
+    )
     p.add_argument(
         "--retry",
         type=int,

@@ -172,10 +172,26 @@ _DASH_BEFORE = re.compile(r"\s*(?:—|–|--)\s*$")
 _TIMES = re.compile(r"\s+times\b", re.I)
 _IN_THE = re.compile(r"in\s+the\s", re.I)
 _IN_THE_BEFORE = re.compile(r"\s+in\s+[\"“‘']*the\s+$", re.I)
+_OUT_OF_N = re.compile(r"^\s+out\s+of\s+(?:a\s+|the\s+)?(?=\d)", re.I)
+# A share won or held of a whole: "won 37 of the 150 seats", "holds 88 out of 150 seats".
+_HOLDS = re.compile(
+    r"\b(?:won|wins?|winning|holds?|held|holding|secured?|securing|took|takes?|taking|got|gets"
+    r"|getting|obtain(?:s|ed)?|claim(?:s|ed)?|controls?|controlled|occup(?:y|ies|ied)|left\s+with"
+    r"|has|have|had|hold\s+just|holds\s+just|at|with)\s+(?:just\s+|only\s+)?$",
+    re.I,
+)
+_NUMBER_WORD = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
+    r"|fifty|hundred|thousand|dozens?|several|few)\b",
+    re.I,
+)
 _MARK_AFTER = re.compile(r"\s+(?:mark|threshold|milestone|barrier)\b", re.I)
 # "another 5 countries", "an additional 300 troops": an increment, not a total.
 _INCREMENT_BEFORE = re.compile(
-    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further)\s+$", re.I
+    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further"
+    r"|(?:an?\s+)?(?:increase|rise|jump|drop|fall|decrease)\s+of|(?:up|down|rose|fell|grew|increased"
+    r"|decreased|jumped|climbed|dropped)\s+by|(?:added|adds|adding)(?:\s+another)?)\s+$",
+    re.I,
 )
 # "A ceiling of 90,000. That is how many officers ...": the next sentence names the noun.
 _HOW_MANY_NEXT = re.compile(
@@ -261,10 +277,14 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
             span_end=span[1],
             how="partitive",
         )
-    if _PARTITIVE_OF_THE.match(after):
+    if _PARTITIVE_OF_THE.match(after) or _OUT_OF_N.match(after):
         rest = text[amount.end : doc.clause(amount.end)[1]]
         if ph.units.search(rest[:80]):
-            return Head(True, subset=True, span_start=span[0], span_end=span[1], how="of-the")
+            # "won 37 of the 150 seats": what was won is the figure; the rest is the whole.
+            share = bool(_HOLDS.search(before[-30:]))
+            unit = ph.units.search(rest[:80])
+            end = amount.end + unit.end() if share and unit is not None else span[1]
+            return Head(True, subset=not share, span_start=span[0], span_end=end, how="of-the")
         return None
     if prev is not None and prev_head is not None and prev_head.unit:
         lead = text[sent.start : doc.amounts[prev].start]
@@ -288,7 +308,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         tail = tail[: in_the.start()] + " of "  # 'a contribution in "the low thousands"'
     bound = bool(ph.subject_binder and ph.subject_binder.search(tail)) or bound_after[0]
     cued = bool(ph.cue_binder and ph.cue_binder.search(tail)) or bound_after[1]
-    complement = complement or bool(_INCREMENT_BEFORE.search(before[-24:]))
+    complement = complement or bool(_INCREMENT_BEFORE.search(before[-32:]))
     if word == "unit":
         return Head(
             True,
@@ -305,12 +325,19 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
             True,
             bound=bool(bound),
             cued=bool(cued),
+            complement=complement,
             inner=inner,
             span_start=span[0],
             span_end=span[1],
             how="noun-bound",
         )
     # A bare figure: its noun is elsewhere.
+    if complement and word == "bare":
+        # "another 85,000 are under warnings", "up by 81": an increment; but in "Cal Fire sent
+        # 900 and the Forest Service another 300" the 300 is the Forest Service's own figure.
+        clause_start = doc.clause(amount.start)[0]
+        if not any(p.search(text, clause_start, amount.start) for _, p in ph.names):
+            return None
     if bound or cued:
         return Head(
             True,
@@ -424,7 +451,11 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
             subject, cue = _is_head(after, m.start(1), ph)
             # "35 coalition members", "the 600,000 limit"; but in "200 troops" the subject
             # word is the figure's own noun (another fact's unit), not ours.
-            if cue or (subject and ph.units.search(after, m.end(1), m.end(1) + 40)):
+            unit_near = ph.units.search(after, m.end(1), m.end(1) + 40) if subject else None
+            # ... but "124 cases across nine counties": that unit is another figure's.
+            if unit_near is not None and _NUMBER_WORD.search(after, m.end(1), unit_near.start()):
+                unit_near = None
+            if cue or unit_near is not None:
                 return "bound", m.start(1), False
         low = word.lower()
         if n == 0:

@@ -51,7 +51,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         help="configuration with the facts (default: the global --config)",
     )
-    p.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "table"),
+        default="jsonl",
+        help="jsonl: one JSON object per observation (default); table: for reading",
+    )
     p.add_argument(
         "--all",
         action="store_true",

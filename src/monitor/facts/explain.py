@@ -26,6 +26,7 @@ _NEVER = {
     "label": "a label ('Article 5', 'point 6') never counts",
     "decimal": "a decimal never counts",
     "question": "an amount asked about ('how many thousands') never counts",
+    "ratio": "a rate ('one in five', '3 out of 1,000') never counts",
 }
 
 

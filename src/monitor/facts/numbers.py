@@ -18,7 +18,9 @@ from typing import Literal
 from text_to_num import text2num
 
 Value = int | tuple[int | None, int | None]
-Kind = Literal["number", "money", "percent", "year", "date", "time", "label", "decimal", "question"]
+Kind = Literal[
+    "number", "money", "percent", "year", "date", "time", "label", "decimal", "question", "ratio"
+]
 
 _ONES = "one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -116,7 +118,7 @@ _CURRENCY_BEFORE = re.compile(
     r"(?:[$€£¥₴₽₹]|US\$|\b(?:EUR|USD|GBP|UAH|PLN|CHF|RUB)\s?)\s*$", re.IGNORECASE
 )
 _CURRENCY_AFTER = re.compile(
-    r"^[\s-]*(?:euros?|dollars?|pounds?|sterling|zlotys?|zloty|hryvnias?|hryvnia|roubles?"
+    r"^[\s-]*(?:euros?|dollars?|pounds?(?!\s+of\b)|sterling|zlotys?|zloty|hryvnias?|hryvnia|roubles?"
     r"|rubles?|yuan|yen|francs?|rupees?|kronor|kroner|krona)\b",
     re.IGNORECASE,
 )
@@ -146,6 +148,18 @@ def _is_year(text: str, start: int, end: int) -> bool:
 _MASKS = re.compile(
     r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
     r"|\b\d+/\d+\b"
+    # telephone numbers: "626-577-3752", "(213) 555-0100"
+    r"|(?:\(\d{3}\)\s*|\b\d{3}[-.\s])\d{3}[-.]\d{4}\b"
+)
+# A rate, not an amount: "one in five patients", "3 out of 1,000 children", "15 for each one".
+_RATIO_AFTER = re.compile(
+    r"^\s+(?:in|out\s+of\s+every)\s+(?:every\s+)?(?:(?!(?:1[89]|2[01])\d\d\b)\d|one\b|two\b|three\b|four\b|five\b|six\b"
+    r"|seven\b|eight\b|nine\b|ten\b|twenty\b|a\s+(?:hundred|thousand)\b)",
+    re.I,
+)
+_RATIO_BEFORE = re.compile(
+    r"\b(?:one|\d+)\s+(?:in|out\s+of\s+every)\s+(?:every\s+)?$|\b(?:for|per)\s+(?:each|every)\s+$",
+    re.I,
 )
 
 
@@ -398,6 +412,8 @@ def _classify(
         kind = "date"
     elif _LABEL_BEFORE.search(before):
         kind = "label"
+    elif _RATIO_AFTER.match(after) or _RATIO_BEFORE.search(text[max(0, core - 24) : core]):
+        kind = "ratio"
     elif _QUESTION_BEFORE.search(before):
         kind = "question"
     elif _is_year(raw, 0, len(raw)):

@@ -193,8 +193,8 @@ def _judge(
         j = earlier.antecedent
     if ph.exclusions is not None:
         for a, b in windows:
-            if (hit := ph.exclusions.search(text, a, b)) is not None:
-                return f"exclusion {hit.group(0)!r} next to it"
+            if (hit := _exclusion(text, ph, a, b)) is not None:
+                return f"exclusion {hit!r} next to it"
         if _excluded_actor(doc, ph, ph.exclusions, amount.start):
             return "its 'it'/'they' is an excluded actor named before"
     # An elliptic figure ("... while Kyiv countered with 250,000") borrows its antecedent's noun
@@ -259,6 +259,22 @@ def _judge(
         )
         for qualifier in keys
     ]
+
+
+def _exclusion(text: str, ph: Phrases, a: int, b: int) -> str | None:
+    """The first exclusion in ``text[a:b]`` that is not part of a qualifier's name ("Mexico"
+    excluded, "New Mexico" a state the fact is keyed by)."""
+    assert ph.exclusions is not None
+    for hit in ph.exclusions.finditer(text, a, b):
+        lo, hi = max(0, hit.start() - 30), min(len(text), hit.end() + 30)
+        inside = any(
+            m.start() <= hit.start() and hit.end() <= m.end()
+            for _, pattern in ph.names
+            for m in pattern.finditer(text, lo, hi)
+        )
+        if not inside:
+            return hit.group(0)
+    return None
 
 
 def _dated_before(doc: Document, i: int, since: int) -> bool:

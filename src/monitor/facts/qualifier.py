@@ -37,7 +37,21 @@ _ACTOR_VERB = re.compile(
 _APPOSITION = re.compile(r"[\w\s-]{0,40}?\s*(?:—|–|--|\()\s*$")
 _FROM_AFTER = re.compile(
     r"\s+(?:(?:would|will|could|might|are\s+to)\s+come\s+|coming\s+|provided\s+)?"
-    r"(?:from|by|in|on|for|at)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}?",
+    # "17 deaths tied to the Eaton fire", "43 cases have been reported in Ohio"
+    r"(?:(?:[a-z]+\s+){0,4}?(?:tied|linked|attributed|connected|related|due)\s+to\s+"
+    r"|(?:(?:have|has|had|were|was|are|is|been|being|now|so\s+far|confirmed|reported|recorded"
+    r"|identified|killed|destroyed|burned|burnt|damaged|documented|diagnosed|counted|registered"
+    r"|living|serving)\s+){0,4}(?:from|by|in|on|for|at|across|among)\s+)"
+    r"(?:the\s+)?(?:[a-z]+\s+){0,2}?",
+    re.I,
+)
+# A hyphenated amount and its noun before a name: "the 14,021-acre Eaton fire".
+_COMPOUND_BEFORE_NAME = re.compile(r"-[A-Za-z]+\s+")
+# The subject of the figure's clause refers back: "It has consumed 14,000 acres", "his party
+# will win 35 seats", "the latter could send 300".
+_REFERS_BACK = re.compile(
+    r"^\W*(?:(?:and|but|while|so)\s+)?(?:it|they|he|she|(?:his|her|its|their)\s+[\w-]+|this\s+[\w-]+)"
+    r"\b(?:\s+[\w'’-]+){0,6}\s*$",
     re.I,
 )
 # "Planners meeting in Oslo and Madrid": every name of a list after "in" is a place.
@@ -92,6 +106,10 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     if _WHOLE.search(lead[-60:]) or _WHOLE_AFTER.match(text, end, sent.end):
         return [None]
     names = _names(doc, ph, start, end)
+    # "10 confirmed cases in X": what comes after is read from the end of the unit noun.
+    noun = ph.units.search(text, end, min(sent.end, end + 40))
+    if noun is not None and not re.search(r"[\d,;:.]", text[end : noun.start()]):
+        end = noun.end()
     if not names and (latter := _LATTER.search(lead)) is not None:
         s = doc.sentence_of(amount.start)
         if s > 0:
@@ -108,6 +126,14 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
             or _EACH.search(text, end, min(sent.end, end + _EACH_REACH))
         ):
             return []
+        if owner is None and _COMPOUND_BEFORE_NAME.match(text, amount.end):
+            after_unit = _COMPOUND_BEFORE_NAME.match(text, amount.end)
+            if after_unit is not None:
+                owner = next(
+                    (n for n, p in ph.names if p.match(text, after_unit.end(), sent.end)), None
+                )
+        if owner is None and _REFERS_BACK.search(lead[-80:]) is not None:
+            owner = _named_before(doc, ph, doc.sentence_of(amount.start))
         intro = doc.list_intro(doc.sentence_of(amount.start))
         if owner is None and intro is not None:
             # "Belgium will make available: - up to 300 personnel ...": the list's owner.
@@ -127,6 +153,21 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         each = _EACH.search(lead) or _EACH_AFTER.match(text, end, sent.end)
         return distinct if each else [None]
     return [names[-1][1]]
+
+
+def _named_before(doc: Document, ph: Phrases, s: int) -> str | None:
+    """The one name of the one or two sentences before ``s`` in its paragraph (None when they
+    name several or none): what a pronoun or "the latter" at the start of ``s`` stands for."""
+    for k in (s - 1, s - 2):
+        if k < 0 or "\n\n" in doc.text[doc.sentences[k].end : doc.sentences[k + 1].start]:
+            return None
+        span = doc.sentences[k]
+        names = {name for _, name in _names(doc, ph, span.start, span.end)}
+        if len(names) == 1:
+            return names.pop()
+        if names:
+            return None
+    return None
 
 
 def _from_after(doc: Document, ph: Phrases, end: int, limit: int) -> str | None:

@@ -29,6 +29,8 @@ _NEG = r"(?:not|never|no|nobody|none|neither|nor|without|\w+n['’]t)"
 # Words that call the thing itself contested (not a party that rejects something).
 _CONTESTED = (
     r"(?:contested|disputed|in dispute|controversial|contentious|divisive|sticking point|"
+    r"(?:has|have|had|expressed|voiced|raised) (?:\w+ )?(?:doubts|reservations|objections) "
+    r"(?:about|over|on|to)|non-starter|"
     r"at odds|divided over|split over|disagree|disagrees|disagreed|remains? unresolved|"
     r"disagreements? (?:\w+ )?(?:over|about|on|as to)|"
     r"(?:point|matter|subject|source|bone) of (?:\w+ )?(?:disagreement|contention|dispute|"
@@ -74,6 +76,9 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
         ),
         "before": (
             r"(?:dropped|removed|deleted|scrapped|struck out|excised|cut out)",
+            # given up: "withdrawing legislation that calls for X", "abandoned X"
+            r"(?:withdr[ae]w\w*|abandon\w*|shelv\w*|ditch\w*|gave up|giv\w+ up|backed down on|"
+            r"retract\w*|divested \w+ (?:\w+ ){0,8}?of)",
             r"no longer (?:contains?|includes?|mentions?|provides? for)",
         ),
     },
@@ -89,6 +94,12 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
         "before": (
             r"(?:contains?|contained|includes?|included|mentions?|mentioned) (?:no|nothing on)",
             r"(?:does|do|did)(?: not|n['’]t) (?:include|contain|mention|provide for|refer to)",
+            # an offer that leaves it out: "the offer would not restore X", "did not reinstate X",
+            # "fell short of X"
+            r"(?:does|do|did|would|will)(?: not|n['’]t) (?:include|contain|restore|reinstate|"
+            r"bring back|offer|provide|grant|guarantee)",
+            r"(?:fell|falls|fall|falling|stopped|stops) short of (?:\w+ ){0,6}?",
+            r"failed to (?:meet|include|restore|deliver)",
             r"(?:absence of|omits|omitted|is silent on|was silent on|no mention of)",
             r"there (?:is|was|are|were) no (?:\w+ ){0,2}?(?:clause|provision|reference|mention|"
             r"language|line|paragraph|passage|wording|commitment|pledge)",
@@ -108,7 +119,7 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
             r"(?:seeks?|seeking|sought|asks? for|asked for|asking for|requests?|requested|"
             r"requesting|calls? for|called for|press(?:es|ed|ing)? for|push(?:es|ed|ing)? for|"
             r"lobb\w* for|urged?|urging|demand\w*|wants?|wanted|hopes?|hoped|hoping|counting on|"
-            r"count on|insists? on|insisted on)",
+            r"count on|insists? on|insisted on|insist(?:s|ed|ing)? that)",
             r"(?:needs?|needed|necessary|essential|indispensable|required|requires)",
             _PENDING,
         ),

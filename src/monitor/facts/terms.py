@@ -30,7 +30,7 @@ from monitor.facts.status import (
     removes,
     same_paragraph,
 )
-from monitor.facts.text import Span, phrases_pattern, sentences
+from monitor.facts.text import Span, loose_pattern, phrases_pattern, sentences
 
 # Article-level precedence of what cues state (an agreement outweighs talk of a proposal); a
 # mention without cues only fills in, an unstated ask before an unstated presence.
@@ -238,7 +238,7 @@ def _locate(
     stand_ins = _stand_ins(text, spans)
     found: list[tuple[TermSpec, int, int, int]] = []
     for term in spec.terms:
-        pattern = phrases_pattern(term.phrases)
+        pattern = loose_pattern(term.phrases)
         context = phrases_pattern(term.context)
         if pattern is None:
             continue
@@ -401,7 +401,7 @@ def explain_terms(text: str, spec: TermsFactSpec) -> list[tuple[str, int, int, s
     located = {(t.id, s, e) for t, s, e, _ in _locate(text, spec, spans)}
     out = []
     for term in spec.terms:
-        pattern = phrases_pattern(term.phrases)
+        pattern = loose_pattern(term.phrases)
         context = phrases_pattern(term.context)
         for m in pattern.finditer(text) if pattern is not None else ():
             i = max(0, bisect_right(starts, m.start()) - 1)

@@ -171,9 +171,19 @@ def _head(body: str) -> str:
     return body[:end]
 
 
+def escape(word: str) -> str:
+    """``word`` as a regex source in which a straight and a curly apostrophe or quote match
+    either ("Boar's Head" in a text that writes "Boar’s Head")."""
+    return _QUOTES.sub(lambda m: _QUOTE_CLASS[m.group(0)], re.escape(word))
+
+
+_QUOTE_CLASS = {"'": "['’‘]", "’": "['’‘]", "‘": "['’‘]", '"': '["“”]', "“": '["“”]', "”": '["“”]'}
+_QUOTES = re.compile("['’‘\"“”]")
+
+
 def _body(phrase: str, inflect: Inflect, own: Sequence[re.Pattern[str]] = ()) -> str:
     split = phrase.split()
-    words = [re.escape(w) for w in split]
+    words = [escape(w) for w in split]
     if inflect and words:
         last = split[-1].lower()
         forms = tuple(
@@ -182,8 +192,39 @@ def _body(phrase: str, inflect: Inflect, own: Sequence[re.Pattern[str]] = ()) ->
             if f == last or not any(p.fullmatch(f) for p in own)
         )
         if len(forms) > 1:
-            words[-1] = "(?:" + "|".join(re.escape(f) for f in forms) + ")"
+            words[-1] = "(?:" + "|".join(escape(f) for f in forms) + ")"
     return r"[\s\-]+".join(words)
+
+
+_STOP = frozenset("the a an its their his her our of to for in on at by with and or".split())
+# Between two words of a loose phrase: up to three other words, no punctuation.
+_GAP = r"[\s\-]+(?:[\w'’]+[\s\-]+){0,3}?"
+
+
+@lru_cache(maxsize=1024)
+def loose_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """``phrases`` matched as a reader would: each content word in any of its forms, in order,
+    with up to three other words between them ("discontinue liverwurst" in "permanently
+    discontinuing the production of its liverwurst"); ``re:`` phrases as written."""
+    if not phrases:
+        return None
+    parts = [phrase_regex(p) for p in phrases if p.startswith("re:")]
+    bodies = []
+    for p in phrases:
+        if p.startswith("re:"):
+            continue
+        words = [w for w in p.split() if w.lower() not in _STOP] or p.split()
+        forms = [
+            "(?:" + "|".join(escape(f) for f in inflections(w, "any")) + ")"
+            if w.isalpha() and len(w) >= 4
+            else escape(w)
+            for w in words
+        ]
+        bodies.append(_GAP.join(forms))
+    if bodies:
+        parts.append(rf"(?<![\w-])(?:{'|'.join(sorted(bodies, key=len, reverse=True))})(?![\w])")
+    parts.sort(key=len, reverse=True)
+    return guarded(re.compile("|".join(_factored(parts)), re.IGNORECASE))
 
 
 def phrases_pattern(
