@@ -50,7 +50,8 @@ _COMPOUND_BEFORE_NAME = re.compile(r"-[A-Za-z]+\s+")
 # The subject of the figure's clause refers back: "It has consumed 14,000 acres", "his party
 # will win 35 seats", "the latter could send 300".
 _REFERS_BACK = re.compile(
-    r"^\W*(?:(?:and|but|while|so)\s+)?(?:it|they|he|she|(?:his|her|its|their)\s+[\w-]+|this\s+[\w-]+)"
+    # (not "he" / "she": a person named before is a speaker more often than the contributor)
+    r"^\W*(?:(?:and|but|while|so)\s+)?(?:it|they|(?:his|her|its|their)\s+[\w-]+|this\s+[\w-]+)"
     r"\b(?:\s+[\w'’-]+){0,6}\s*$",
     re.I,
 )
