@@ -107,7 +107,7 @@ def peak_rss_mb() -> tuple[float, float]:
 
 
 async def run_pipeline(app: App, workers: int | None) -> tuple[float, int]:
-    async with open_runtime(app, workers=workers) as rt:
+    async with open_runtime(app, workers=workers, warm=True) as rt:
         start = time.perf_counter()
         report = await poll_once(app, rt.fetcher, now=datetime.now(UTC), pool=rt.pool)
         return time.perf_counter() - start, report.versions_new

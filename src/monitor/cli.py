@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name in _EXTENSIONS:
         importlib.import_module(name).register(sub)
+    for command in {id(p): p for p in sub.choices.values()}.values():
+        if "--config" not in command._option_string_actions:
+            # `monitor feeds --config X` as well as `monitor --config X feeds`.
+            command.add_argument(
+                "--config",
+                default=argparse.SUPPRESS,
+                help="configuration file (as before the command)",
+            )
     return parser
 
 

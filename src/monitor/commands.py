@@ -58,7 +58,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _add_workers(p)
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("feeds", help="list feeds with their polling state")
+    p = sub.add_parser(
+        "feeds",
+        help="list feeds: enabled, disabled, removed from the config or new, and polling state",
+    )
     p.add_argument(
         "--format",
         choices=("table", "json"),
@@ -238,11 +241,13 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
         with Session(app.engine) as s:
             feeds = s.exec(select(Feed).order_by(Feed.name)).all()
         tz = zone(app.settings.display.timezone)
+        configured = app.settings.feeds_by_name
         records: list[dict[str, Any]] = [
             {
                 "name": f.name,
                 "url": f.url,
                 "enabled": f.enabled,
+                "state": _feed_state(f.name, f.enabled, configured),
                 "last_check": iso(f.last_checked_at),
                 "next_check": iso(f.next_check_at),
                 "last_status": f.last_status,
@@ -253,16 +258,34 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
             }
             for f in feeds
         ]
+        known = {f.name for f in feeds}
+        records += [
+            {"name": c.name, "url": c.url, "enabled": c.enabled, "state": "new"}
+            | dict.fromkeys(("last_check", "next_check", "last_status", "outcome", "error"))
+            | {"error_count": 0, "entries_seen": 0}
+            for c in app.settings.feeds
+            if c.name not in known
+        ]
         if args.format == "json":
             print_json(records)
         elif not records:
-            sys.stdout.write("no feeds polled yet; run `monitor poll --once`\n")
+            sys.stdout.write("no feeds configured; add some under feeds: in the config\n")
         else:
             print_table(
-                ["feed", "last check", "next check", "status", "errors", "entries", "last error"],
+                [
+                    "feed",
+                    "state",
+                    "last check",
+                    "next check",
+                    "status",
+                    "errors",
+                    "entries",
+                    "last error",
+                ],
                 [
                     [
-                        r["name"] + ("" if r["enabled"] else " (disabled)"),
+                        r["name"],
+                        r["state"],
                         when_text(r["last_check"], tz, empty="never"),
                         when_text(r["next_check"], tz),
                         r["last_status"] or r["outcome"],
@@ -274,6 +297,14 @@ def _cmd_feeds(args: argparse.Namespace) -> int:
                 ],
             )
         return 0
+
+
+def _feed_state(name: str, enabled: bool, configured: dict[str, Any]) -> str:
+    """``enabled``, ``disabled`` (``enabled: false`` in the config) or ``removed`` (no longer in
+    the config: kept with its articles, never polled)."""
+    if name not in configured:
+        return "removed"
+    return "enabled" if enabled else "disabled"
 
 
 def _cmd_articles(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._watched: list[Engine] = []
         r = self.registry
         self.polls = Counter(
             "monitor_polls",
@@ -83,8 +84,11 @@ class Metrics:
         )
 
     def watch_database(self, engine: Engine) -> None:
-        """Also export the queue depths and the alerts by state, read at scrape time."""
-        self.registry.register(_DatabaseCollector(engine))
+        """Also export the queue depths and the alerts by state, read at scrape time (once per
+        engine: a reloaded configuration keeps its engine)."""
+        if engine not in self._watched:
+            self._watched.append(engine)
+            self.registry.register(_DatabaseCollector(engine))
 
     def render(self) -> bytes:
         """The exposition text of every series."""

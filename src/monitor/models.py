@@ -128,6 +128,9 @@ class ArticleVersion(SQLModel, table=True):
     modified_at: datetime | None = _ts()
     raw_html_z: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary()))
     fetched_at: datetime | None = _ts(nullable=False)
+    # When the change stage took its decisions on this version's observations; None while they
+    # wait for the pages published before it (several workers decide in publication order).
+    decided_at: datetime | None = _ts(index=True)
 
 
 class Observation(SQLModel, table=True):

@@ -1,11 +1,20 @@
 """The orchestrator: one pass of fetch -> parse -> extract -> facts -> changes -> store -> alerts.
 
 :func:`poll_once` is what the service runs on every tick, what ``monitor poll --once`` runs, and
-what the demo and the benchmark run: due feeds and due article revisits come from the database
-(``next_check_at``), so a restart resumes where the last process stopped. Each feed, and each
-run of consecutive pages finished together, is committed in one transaction (a page with its
-version, observations, decisions and alerts), so an interrupted pass leaves no half-written
-rows; work claimed but not finished is retried when its lease expires.
+what the demo and the benchmarks run: due feeds and due article revisits come from the database
+(``next_check_at``), so a restart resumes where the last process stopped.
+
+The stages overlap: feeds are claimed a few hundred at a time as earlier ones finish, and the
+pages they list are claimed, fetched, read and stored while later feeds are still being polled;
+decisions and alerts follow as soon as the pages published before them are in. Each group of
+finished feeds (with the next claim) and each run of pages finished together is one
+transaction, so an interrupted pass leaves no half-written rows; work claimed but not finished
+is retried when its lease expires, and a stopping worker hands back what it had not started.
+
+Any number of workers may run this against one PostgreSQL database. The change stage takes a
+fact's observations in publication order whoever fetched them: a page's observations are
+decided only once every page published before it that is due has been read (see
+:func:`decide_pending`), so the history is the same for one worker or many.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
@@ -33,32 +43,53 @@ from monitor.fetch import Fetcher, FetchResult, build_client
 from monitor.history import record_observations
 from monitor.models import Article
 from monitor.parse import parse_feed
-from monitor.store import session_scope
+from monitor.store import lock_in_transaction, session_scope
 from monitor.store.articles import (
     DueArticle,
     claim_due_articles,
     content_hash,
+    first_unread,
     load_articles,
+    pending_versions,
     record_article_checked,
     record_article_failure,
+    release_articles,
     save_observations,
     save_version,
+    version_observations,
 )
 from monitor.store.feeds import (
     DueFeed,
-    claim_due_feeds,
+    claim_feeds,
+    feeds_in_flight,
     link_entries,
     record_feed_failure,
     record_feed_success,
+    release_feeds,
     sync_feeds,
 )
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-BATCH = 200
+# Feeds: claimed FEED_GROUP at a time as the ones before finish (at most twice that in hand),
+# and stored FEED_GROUP per transaction together with the next claim: an all-304 pass over N
+# feeds commits about N / FEED_GROUP times. FEED_FLUSH bounds how long a finished feed's new
+# articles wait for the rest of its group.
+FEED_GROUP = 200
+FEED_FLUSH = 0.5
+# Pages: claimed PAGE_CLAIM at a time, fetched concurrently; those finished within STORE_WAIT
+# of each other (up to STORE_GROUP) are stored in one transaction.
+PAGE_CLAIM = 20
 STORE_GROUP = 50
 STORE_WAIT = 0.05
+# A worker done with its own feeds keeps taking the pages other workers' feeds list, checking
+# every OTHERS_POLL seconds, for at most OTHERS_WAIT seconds without finding any.
+OTHERS_POLL = 0.2
+OTHERS_WAIT = 60.0
+# The change stage runs at most this often during a pass (and once at its end).
+DECIDE_EVERY = 0.5
+DECIDE_BATCH = 200
 
 
 @dataclass
@@ -76,6 +107,8 @@ class PollReport:
     observations_new: int = 0
     changes_new: int = 0
     alerts_delivered: int = 0
+    feeds_released: int = 0
+    articles_released: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -88,16 +121,35 @@ class Runtime:
 
 
 @asynccontextmanager
-async def open_runtime(app: App, *, workers: int | None = None) -> AsyncIterator[Runtime]:
-    """Build the HTTP client, fetcher and process pool once; close them on exit."""
+async def open_runtime(
+    app: App, *, workers: int | None = None, warm: bool = False
+) -> AsyncIterator[Runtime]:
+    """Build the HTTP client, fetcher and process pool once; close them on exit.
+
+    The pool's processes start with the first page to read (a pass with nothing but 304s never
+    starts them); ``warm=True`` starts and warms them now (benchmarks).
+    """
     client = build_client(app.settings.fetch)
     pool = make_pool(workers, warm_up_worker, (app.settings.facts,))
     try:
-        await start_pool(pool, workers)
+        if warm:
+            await start_pool(pool, workers)
         yield Runtime(fetcher=Fetcher(app.settings.fetch, client), pool=pool)
     finally:
         await client.aclose()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class Flow:
+    """How the overlapping stages of one pass signal each other."""
+
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    found: asyncio.Event = field(default_factory=asyncio.Event)
+    feeds_done: asyncio.Event = field(default_factory=asyncio.Event)
+    pages_done: asyncio.Event = field(default_factory=asyncio.Event)
+    alerts: asyncio.Event = field(default_factory=asyncio.Event)
+    decided_at: float = 0.0
 
 
 async def poll_once(
@@ -109,19 +161,41 @@ async def poll_once(
     rng: random.Random | None = None,
     dispatch: bool = True,
     progress: Progress | None = None,
+    sync: bool = True,
+    stop: asyncio.Event | None = None,
 ) -> PollReport:
-    """One pass over all due work: feeds, then article pages, then the alert outbox.
+    """One pass over all due work: feeds, their pages, decisions and alerts, overlapping.
 
-    ``progress(done, total)`` is called as article pages are finished (for progress bars).
+    ``sync=False`` skips making the feeds table follow the settings (the service syncs at start
+    and on reload). Setting ``stop`` ends the pass early: nothing more is claimed, and claims not
+    yet started are handed back. ``progress(done, total)`` is called as pages are finished.
     """
     rng = rng or random.Random()
     report = PollReport()
-    await refresh_feeds(app, fetcher, now=now, rng=rng, report=report)
-    await refresh_articles(
-        app, fetcher, now=now, pool=pool, rng=rng, report=report, progress=progress
-    )
+    flow = Flow(stop=stop or asyncio.Event())
+    started = time.perf_counter()
+    async with asyncio.TaskGroup() as stages:
+        stages.create_task(
+            refresh_feeds(app, fetcher, now=now, rng=rng, report=report, sync=sync, flow=flow)
+        )
+        stages.create_task(
+            refresh_articles(
+                app,
+                fetcher,
+                now=now,
+                pool=pool,
+                rng=rng,
+                report=report,
+                progress=progress,
+                flow=flow,
+            )
+        )
+        if dispatch and app.settings.alerts.channels:
+            stages.create_task(_deliver_alerts(app, fetcher, now, report, flow))
+    report.changes_new += decide_pending(app, now, wait=True, flow=flow)
     if dispatch and app.settings.alerts.channels:
-        report.alerts_delivered = await _dispatch_alerts(app, fetcher, now)
+        report.alerts_delivered += await _dispatch_alerts(app, fetcher, now)
+    app.metrics.pass_seconds.observe(time.perf_counter() - started)
     log.info(
         "poll pass done",
         extra={
@@ -131,26 +205,137 @@ async def poll_once(
             "articles": report.articles_checked,
             "versions_new": report.versions_new,
             "changes_new": report.changes_new,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
     return report
 
 
 async def refresh_feeds(
-    app: App, fetcher: Fetcher, *, now: datetime, rng: random.Random, report: PollReport
+    app: App,
+    fetcher: Fetcher,
+    *,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+    sync: bool = True,
+    flow: Flow | None = None,
 ) -> None:
-    """Fetch every due feed, store its new entries as articles due for their first fetch."""
-    sync_feeds(app.engine, app.settings.feeds, now)
-    # Bounded batches keep memory flat; a short batch means nothing else was due.
-    full = True
-    while full and (feeds := claim_due_feeds(app.engine, now, limit=BATCH)):
-        full = len(feeds) == BATCH
-        outcomes = await asyncio.gather(*(_fetch_feed(fetcher, f) for f in feeds))
-        if _network_down(outcomes):
-            _record_network_down(app, feeds, outcomes, now, report)
-            return
-        for feed, outcome in zip(feeds, outcomes, strict=True):
-            _record_feed(app, feed, outcome, now, rng, report)
+    """Fetch every due feed; store its new entries as articles due for their first fetch.
+
+    Feeds are claimed in small groups as earlier ones finish, so several workers share the
+    work evenly; each finished group is stored with the next claim in one transaction.
+    ``sync`` first makes the feeds table follow the settings.
+    """
+    flow = flow or Flow()
+    if sync:
+        sync_feeds(app.engine, app.settings.feeds, now)
+    slots = asyncio.Semaphore(2 * app.settings.fetch.concurrency)
+    inflight: dict[asyncio.Task[FetchResult | FetchError | None], DueFeed] = {}
+    finished: list[tuple[DueFeed, FetchResult | FetchError | None]] = []
+    exhausted = down = False
+
+    async def one(feed: DueFeed) -> FetchResult | FetchError | None:
+        async with slots:
+            if flow.stop.is_set() or down:
+                return None  # not started: handed back
+            return await _fetch_feed(app, fetcher, feed)
+
+    try:
+        while True:
+            claimed: list[DueFeed] = []
+            with session_scope(app.engine) as s:
+                if finished:
+                    down = _record_feeds(app, s, finished, now, rng, report, down) or down
+                    finished = []
+                room = 2 * FEED_GROUP - len(inflight)
+                if not (exhausted or down or flow.stop.is_set()) and room >= FEED_GROUP:
+                    claimed = claim_feeds(s, now, limit=room)
+                    exhausted = len(claimed) < room
+            for feed in claimed:
+                inflight[asyncio.ensure_future(one(feed))] = feed
+                if feed.taken_over:
+                    app.metrics.takeovers.labels("feed").inc()
+            if not inflight:
+                return
+            finished = await _next_group(inflight, FEED_GROUP, FEED_FLUSH)
+            if any(isinstance(o, FetchResult) and not o.not_modified for _, o in finished):
+                flow.found.set()
+    finally:
+        for task in inflight:
+            task.cancel()
+        flow.feeds_done.set()
+        flow.found.set()
+
+
+async def _next_group(inflight: dict[asyncio.Task[Any], Any], size: int, flush: float) -> list[Any]:
+    """Wait until ``size`` tasks have finished (or all, or ``flush`` seconds after the first);
+    remove them from ``inflight`` and return ``(item, result)`` pairs."""
+    done, _ = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+    deadline = asyncio.get_running_loop().time() + flush
+    while len(done) < min(size, len(inflight)):
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            break
+        more, _ = await asyncio.wait(
+            [t for t in inflight if t not in done],
+            timeout=left,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if not more:
+            break
+        done |= more
+    return [(inflight.pop(task), task.result()) for task in done]
+
+
+def _record_feeds(
+    app: App,
+    s: Session,
+    finished: Sequence[tuple[DueFeed, FetchResult | FetchError | None]],
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+    down: bool,
+) -> bool:
+    """Store a group of finished feeds in ``s``; returns whether the network looks down."""
+    outcomes = [o for _, o in finished if o is not None]
+    if len(outcomes) > 1 and all(isinstance(o, NetworkError) for o in outcomes):
+        down = True
+        report.network_down = True
+        log.error(
+            "every feed failed with a network error; is the network down? retrying at %s",
+            (now + app.settings.defaults.min_interval).isoformat(),
+            extra={"stage": "fetch", "feeds": len(outcomes)},
+        )
+    unstarted = [feed.id for feed, outcome in finished if outcome is None]
+    release_feeds(s, unstarted)
+    report.feeds_released += len(unstarted)
+    for feed, outcome in finished:
+        if outcome is None:
+            continue
+        if down and isinstance(outcome, NetworkError):
+            _record_network_down(app, s, feed, outcome, now, report)
+            continue
+        _record_feed(app, s, feed, outcome, now, rng, report)
+    return down
+
+
+def _record_network_down(
+    app: App, s: Session, feed: DueFeed, outcome: FetchError, now: datetime, report: PollReport
+) -> None:
+    # Every feed failing the same way at once is our network, not N broken feeds: one
+    # service-level error, feeds retried soon without counting against them.
+    report.feeds_failed += 1
+    app.metrics.polls.labels("feed", "network_down").inc()
+    record_feed_failure(
+        s,
+        feed.id,
+        now=now,
+        next_check_at=now + app.settings.defaults.min_interval,
+        kind="network",
+        message=str(outcome),
+        count=False,
+    )
 
 
 async def refresh_articles(
@@ -162,84 +347,149 @@ async def refresh_articles(
     rng: random.Random,
     report: PollReport,
     progress: Progress | None = None,
+    flow: Flow | None = None,
 ) -> None:
-    """Fetch and extract every due page concurrently, then store and decide in publication order.
+    """Fetch and extract every due page concurrently; store each run of pages finished together
+    in one transaction, and let the change stage take what it may (publication order).
 
-    Deciding in order matters: a backlog of a feed's older items must read as history, not as
-    a string of changes.
+    Pages are claimed as the feeds list them and as earlier pages finish, until no page is due
+    and the feeds are done.
     """
-    full = True
-    while full and (articles := claim_due_articles(app.engine, now, limit=BATCH)):
-        full = len(articles) == BATCH
-        await _refresh_batch(app, fetcher, articles, now, pool, rng, report, progress)
+    if flow is None:
+        flow = Flow()
+        flow.feeds_done.set()
+    slots = asyncio.Semaphore(2 * app.settings.fetch.concurrency)
+    inflight: dict[asyncio.Task[Fetched | FetchError | ExtractError | None], DueArticle] = {}
+    done = total = 0
+    patience = time.monotonic() + OTHERS_WAIT
 
+    async def one(article: DueArticle) -> Fetched | FetchError | ExtractError | None:
+        async with slots:
+            if flow.stop.is_set():
+                return None  # not started: handed back
+            try:
+                return await _fetch_page(app, fetcher, pool, article)
+            except (FetchError, ExtractError) as exc:
+                return exc
 
-async def _refresh_batch(
-    app: App,
-    fetcher: Fetcher,
-    articles: list[DueArticle],
-    now: datetime,
-    pool: Executor | None,
-    rng: random.Random,
-    report: PollReport,
-    progress: Progress | None,
-) -> None:
-    done = 0
-
-    async def one(article: DueArticle) -> Fetched | FetchError | ExtractError:
-        nonlocal done
-        try:
-            outcome: Fetched | FetchError | ExtractError = await _fetch_page(
-                fetcher, pool, article, app.settings.facts
-            )
-        except (FetchError, ExtractError) as exc:
-            outcome = exc
-        done += 1
-        if progress is not None:
-            progress(done, len(articles))
-        return outcome
-
-    # All pages are fetched and extracted concurrently; each is stored as soon as every page
-    # before it in publication order is, so storing overlaps the extraction still running.
-    # Pages ready within STORE_WAIT of each other are stored in one transaction: a third of
-    # the cost of one transaction each.
-    ordered = sorted(articles, key=lambda a: (a.published_at or a.first_seen_at, a.id))
-    tasks = [asyncio.ensure_future(one(a)) for a in ordered]
     try:
-        start = 0
-        while start < len(tasks):
-            end = await _finished_run(tasks, start)
-            group = [(ordered[i], tasks[i].result()) for i in range(start, end)]
+        while True:
+            claimed: list[DueArticle] = []
+            if len(inflight) < PAGE_CLAIM and not flow.stop.is_set():
+                flow.found.clear()
+                claimed = claim_due_articles(app.engine, now, limit=2 * PAGE_CLAIM - len(inflight))
+            for article in claimed:
+                inflight[asyncio.ensure_future(one(article))] = article
+                if article.taken_over:
+                    app.metrics.takeovers.labels("page").inc()
+            total += len(claimed)
+            if claimed:
+                patience = time.monotonic() + OTHERS_WAIT
+            if not inflight:
+                if flow.stop.is_set():
+                    return
+                if flow.feeds_done.is_set() and not flow.found.is_set():
+                    # Other workers may still be listing pages: help with them (for a while:
+                    # a crashed worker's leases last longer).
+                    if time.monotonic() > patience or not feeds_in_flight(app.engine, now):
+                        return
+                    await asyncio.sleep(OTHERS_POLL)
+                    continue
+                await _either(flow.found, flow.stop)
+                continue
+            group = await _next_group(inflight, STORE_GROUP, STORE_WAIT)
             _store_pages(app, group, now, rng, report)
-            start = end
+            done += len(group)
+            if progress is not None:
+                progress(done, total)
+            if time.monotonic() - flow.decided_at >= DECIDE_EVERY:
+                report.changes_new += decide_pending(app, now, wait=False, flow=flow)
     finally:
-        for task in tasks:
+        for task in inflight:
             task.cancel()
+        flow.pages_done.set()
+        flow.alerts.set()
 
 
-async def _finished_run(tasks: Sequence[asyncio.Future[Any]], start: int) -> int:
-    """Wait for ``tasks[start]``, then up to STORE_WAIT for those after it; the run's end."""
-    await tasks[start]
-    limit = min(len(tasks), start + STORE_GROUP)
-    window = tasks[start + 1 : limit]
-    if not all(task.done() for task in window):
-        await asyncio.wait(window, timeout=STORE_WAIT)
-    end = start + 1
-    while end < limit and tasks[end].done():
-        end += 1
-    return end
+async def _either(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
 
 
-async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchError:
+def decide_pending(app: App, now: datetime, *, wait: bool, flow: Flow | None = None) -> int:
+    """Take the change stage's decisions on stored observations, in publication order, up to
+    the first due page nobody has read yet; returns the number of changes recorded.
+
+    One worker decides at a time (a PostgreSQL advisory lock); with ``wait=False`` a worker
+    that finds the lock taken leaves the work to its holder and to its own next call.
+    """
+    changes = 0
+    if flow is not None:
+        flow.decided_at = time.monotonic()
+    while True:
+        with session_scope(app.engine) as s:
+            if not lock_in_transaction(s, "monitor.decide.", wait=wait):
+                return changes
+            batch = pending_versions(s, limit=DECIDE_BATCH)
+            if not batch:
+                return changes
+            barrier = first_unread(s, now)
+            taken = 0
+            for version, article in batch:
+                key = (article.published_at or article.first_seen_at, article.url)
+                if barrier is not None and key > barrier:
+                    break
+                recorded = record_observations(
+                    s,
+                    article=article,
+                    version=version,
+                    observations=version_observations(s, version),
+                    settings=app.settings,
+                    now=now,
+                )
+                version.decided_at = now
+                s.add(version)
+                taken += 1
+                changes += len(recorded)
+                for change in recorded:
+                    app.metrics.changes.labels(change.kind).inc()
+                if recorded and flow is not None:
+                    flow.alerts.set()
+        if taken < len(batch) or len(batch) < DECIDE_BATCH:
+            return changes
+
+
+async def _deliver_alerts(
+    app: App, fetcher: Fetcher, now: datetime, report: PollReport, flow: Flow
+) -> None:
+    """Deliver alerts as decisions queue them, while the rest of the pass goes on."""
+    while not flow.pages_done.is_set():
+        await flow.alerts.wait()
+        flow.alerts.clear()
+        if flow.pages_done.is_set():
+            return  # the pass's final dispatch takes the rest
+        report.alerts_delivered += await _dispatch_alerts(app, fetcher, now)
+
+
+async def _fetch_feed(app: App, fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchError:
+    metrics = app.metrics
+    started = time.perf_counter()
     try:
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
     except FetchError as exc:
+        metrics.fetch_seconds.labels("feed").observe(time.perf_counter() - started)
         log.warning(
             "feed fetch failed: %s",
             exc,
             extra={"stage": "fetch", "feed": feed.name, "url": feed.url, "error_kind": exc.kind},
         )
         return exc
+    metrics.fetch_seconds.labels("feed").observe(time.perf_counter() - started)
+    metrics.fetch_bytes.labels("feed").inc(len(result.content))
     log.info(
         "feed fetched",
         extra={
@@ -254,42 +504,9 @@ async def _fetch_feed(fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchErr
     return result
 
 
-def _network_down(outcomes: Sequence[FetchResult | FetchError]) -> bool:
-    return len(outcomes) > 1 and all(isinstance(o, NetworkError) for o in outcomes)
-
-
-def _record_network_down(
-    app: App,
-    feeds: Sequence[DueFeed],
-    outcomes: Sequence[FetchResult | FetchError],
-    now: datetime,
-    report: PollReport,
-) -> None:
-    # Every feed failing the same way at once is our network, not N broken feeds: one
-    # service-level error, feeds retried soon without counting against them.
-    report.network_down = True
-    report.feeds_failed = len(feeds)
-    retry = now + app.settings.defaults.min_interval
-    log.error(
-        "every feed failed with a network error; is the network down? retrying at %s",
-        retry.isoformat(),
-        extra={"stage": "fetch", "feeds": len(feeds)},
-    )
-    with session_scope(app.engine) as s:
-        for feed, outcome in zip(feeds, outcomes, strict=True):
-            record_feed_failure(
-                s,
-                feed.id,
-                now=now,
-                next_check_at=retry,
-                kind="network",
-                message=str(outcome),
-                count=False,
-            )
-
-
 def _record_feed(
     app: App,
+    s: Session,
     feed: DueFeed,
     outcome: FetchResult | FetchError,
     now: datetime,
@@ -300,10 +517,11 @@ def _record_feed(
     interval = _interval(app, feed.name)
     report.feeds_checked += 1
     if isinstance(outcome, FetchError):
-        _feed_failed(app, feed, outcome, now, rng, report)
+        _feed_failed(app, s, feed, outcome, now, rng, report)
         return
     if outcome.not_modified:
         report.feeds_not_modified += 1
+        app.metrics.polls.labels("feed", "not_modified").inc()
         next_at = schedule.next_success(
             now,
             interval=interval,
@@ -312,22 +530,21 @@ def _record_feed(
             max_age=outcome.max_age,
             rng=rng,
         )
-        with session_scope(app.engine) as s:
-            record_feed_success(
-                s,
-                feed.id,
-                now=now,
-                next_check_at=next_at,
-                status=304,
-                etag=outcome.etag,
-                last_modified=outcome.last_modified,
-                outcome="not_modified",
-            )
+        record_feed_success(
+            s,
+            feed.id,
+            now=now,
+            next_check_at=next_at,
+            status=304,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            outcome="not_modified",
+        )
         return
     try:
         parsed = parse_feed(outcome.content, outcome.headers, outcome.url)
     except ParseError as exc:
-        _feed_failed(app, feed, exc, now, rng, report)
+        _feed_failed(app, s, feed, exc, now, rng, report)
         return
     if parsed.problem:
         log.info(
@@ -343,23 +560,25 @@ def _record_feed(
         max_age=outcome.max_age,
         rng=rng,
     )
-    with session_scope(app.engine) as s:
-        new_ids = link_entries(s, feed.id, parsed.entries, outlet=feed.outlet, now=now)
-        record_feed_success(
-            s,
-            feed.id,
-            now=now,
-            next_check_at=next_at,
-            status=outcome.status,
-            etag=outcome.etag,
-            last_modified=outcome.last_modified,
-            outcome="ok" if parsed.entries else "empty",
-        )
+    new_ids = link_entries(s, feed.id, parsed.entries, outlet=feed.outlet, now=now)
+    outcome_name = "ok" if parsed.entries else "empty"
+    record_feed_success(
+        s,
+        feed.id,
+        now=now,
+        next_check_at=next_at,
+        status=outcome.status,
+        etag=outcome.etag,
+        last_modified=outcome.last_modified,
+        outcome=outcome_name,
+    )
+    app.metrics.polls.labels("feed", outcome_name).inc()
     report.articles_new += len(new_ids)
 
 
 def _feed_failed(
     app: App,
+    s: Session,
     feed: DueFeed,
     exc: FetchError | ParseError,
     now: datetime,
@@ -367,6 +586,7 @@ def _feed_failed(
     report: PollReport,
 ) -> None:
     report.feeds_failed += 1
+    app.metrics.polls.labels("feed", "error").inc()
     retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
     next_at = schedule.next_failure(
         now,
@@ -377,16 +597,15 @@ def _feed_failed(
         rng=rng,
     )
     status = exc.status if isinstance(exc, HTTPStatusError) else None
-    with session_scope(app.engine) as s:
-        count = record_feed_failure(
-            s,
-            feed.id,
-            now=now,
-            next_check_at=next_at,
-            kind=exc.kind,
-            message=str(exc),
-            status=status,
-        )
+    count = record_feed_failure(
+        s,
+        feed.id,
+        now=now,
+        next_check_at=next_at,
+        kind=exc.kind,
+        message=str(exc),
+        status=status,
+    )
     report.errors.append(f"{feed.name}: {exc}")
     if count >= app.settings.defaults.report_after_failures:
         log.error(
@@ -431,11 +650,17 @@ class Fetched:
 
 
 async def _fetch_page(
-    fetcher: Fetcher, pool: Executor | None, article: DueArticle, facts: tuple[FactSpec, ...]
+    app: App, fetcher: Fetcher, pool: Executor | None, article: DueArticle
 ) -> Fetched:
-    result = await fetcher.fetch(
-        article.url, etag=article.etag, last_modified=article.last_modified, page=True
-    )
+    metrics = app.metrics
+    started = time.perf_counter()
+    try:
+        result = await fetcher.fetch(
+            article.url, etag=article.etag, last_modified=article.last_modified, page=True
+        )
+    finally:
+        metrics.fetch_seconds.labels("page").observe(time.perf_counter() - started)
+    metrics.fetch_bytes.labels("page").inc(len(result.content))
     log.info(
         "page fetched",
         extra={
@@ -448,25 +673,38 @@ async def _fetch_page(
     )
     if result.not_modified:
         return Fetched(result, None)
-    return Fetched(result, await _analyse(pool, result, facts))
+    started = time.perf_counter()
+    analysed = await _analyse(pool, result, app.settings.facts)
+    metrics.extract_seconds.observe(time.perf_counter() - started)
+    metrics.pages_extracted.inc()
+    return Fetched(result, analysed)
 
 
 def _store_pages(
     app: App,
-    group: Sequence[tuple[DueArticle, Fetched | FetchError | ExtractError]],
+    group: Sequence[tuple[DueArticle, Fetched | FetchError | ExtractError | None]],
     now: datetime,
     rng: random.Random,
     report: PollReport,
 ) -> None:
-    """Store the outcomes of consecutive pages (in publication order) in one transaction."""
+    """Store the outcomes of pages finished together in one transaction; claims not started
+    (``None``: the worker is stopping) are handed back."""
     with session_scope(app.engine) as s:
+        unstarted = [article.id for article, outcome in group if outcome is None]
+        release_articles(s, unstarted)
+        report.articles_released += len(unstarted)
         # Held here: the session's identity map keeps rows only weakly.
         rows = load_articles(s, [article.id for article, _ in group])
         for article, outcome in group:
+            if outcome is None:
+                continue
             report.articles_checked += 1
             if isinstance(outcome, FetchError | ExtractError):
+                app.metrics.polls.labels("page", "error").inc()
                 _article_failed(app, s, rows[article.id], outcome, now, rng, report)
             else:
+                outcome_name = "not_modified" if outcome.analysed is None else "ok"
+                app.metrics.polls.labels("page", outcome_name).inc()
                 _store_page(app, s, rows[article.id], article, outcome, now, report)
 
 
@@ -479,7 +717,8 @@ def _store_page(
     now: datetime,
     report: PollReport,
 ) -> None:
-    """Store a new version (if the text changed), its observations and the decisions on them."""
+    """Store a new version (if the text changed) and its observations; the change stage
+    decides on them in publication order (:func:`decide_pending`)."""
     revisit = app.settings.defaults.revisit
     result = fetched.result
     record_article_checked(
@@ -502,17 +741,12 @@ def _store_page(
     if version is None:
         return
     report.versions_new += 1
+    app.metrics.versions.inc()
     observations = save_observations(s, version, fetched.analysed.findings, now=now)
     report.observations_new += len(observations)
-    changes = record_observations(
-        s,
-        article=row,
-        version=version,
-        observations=observations,
-        settings=app.settings,
-        now=now,
-    )
-    report.changes_new += len(changes)
+    app.metrics.observations.inc(len(observations))
+    if not observations:
+        version.decided_at = now  # nothing to decide
 
 
 async def _analyse(

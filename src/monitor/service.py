@@ -1,15 +1,18 @@
 """The background service: APScheduler ticks that run :func:`monitor.pipeline.poll_once`.
 
 Which feeds and articles are due is decided by the database, not by the scheduler, so a restart
-resumes where the last process stopped. SIGTERM/SIGINT stop new ticks, let the pass in flight
-finish (each feed and article commits on its own), then close the client and the pool; work cut
-off by a hard kill is retried when its lease expires.
+resumes where the last process stopped. SIGTERM/SIGINT stop new ticks and tell the pass in
+flight to claim nothing more: what it has started finishes, what it claimed but had not started
+is handed back for other workers, then the client and the pool close. Work cut off by a hard
+kill is retried by any worker when its lease expires. SIGHUP reloads the configuration file
+(a file that does not validate is refused and the running settings kept).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Iterator
@@ -18,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import App
+from monitor.config import load_settings
+from monitor.errors import MonitorError
 from monitor.pipeline import Runtime, open_runtime, poll_once
 
 log = logging.getLogger(__name__)
@@ -35,9 +40,12 @@ async def run_service(
     """Run until ``stop`` is set or SIGTERM/SIGINT arrives."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    current = _Current(app)
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGHUP, current.reload)
     inflight: set[asyncio.Task[None]] = set()
 
     async with open_runtime(app, workers=workers) as rt:
@@ -47,7 +55,7 @@ async def run_service(
             assert task is not None
             inflight.add(task)
             try:
-                await _one_tick(app, rt)
+                await _one_tick(current, rt, stop)
             finally:
                 inflight.discard(task)
 
@@ -83,17 +91,55 @@ async def run_service(
         scheduler.shutdown(wait=False)
         if api_task is not None:
             await api_task
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)
     log.info("service stopped", extra={"stage": "service"})
 
 
-async def _one_tick(app: App, rt: Runtime) -> None:
+class _Current:
+    """The running settings, swapped whole on SIGHUP (the engine and metrics are kept)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.synced = False
+
+    def reload(self) -> None:
+        path = self.app.config_path
+        if path is None:
+            log.warning("SIGHUP: no configuration file to reload", extra={"stage": "service"})
+            return
+        try:
+            settings = load_settings(path)
+        except MonitorError as exc:
+            log.error(
+                "SIGHUP: %s; keeping the running configuration", exc, extra={"stage": "service"}
+            )
+            return
+        if settings.database_url != self.app.settings.database_url:
+            log.warning(
+                "SIGHUP: database_url changed; restart the service to use it",
+                extra={"stage": "service"},
+            )
+            settings = settings.model_copy(update={"database_url": self.app.settings.database_url})
+        self.app = dataclasses.replace(self.app, settings=settings)
+        self.synced = False
+        log.info(
+            "configuration reloaded",
+            extra={"stage": "service", "path": str(path), "feeds": len(settings.feeds)},
+        )
+
+
+async def _one_tick(current: _Current, rt: Runtime, stop: asyncio.Event) -> None:
     try:
-        await poll_once(app, rt.fetcher, now=datetime.now(UTC), pool=rt.pool)
+        # The feed list is synced at start and after a reload, not on every tick.
+        sync, current.synced = not current.synced, True
+        await poll_once(
+            current.app, rt.fetcher, now=datetime.now(UTC), pool=rt.pool, sync=sync, stop=stop
+        )
     except Exception:
         # A bug or a database outage must not kill the service: log it, try again next tick.
+        current.synced = False
         log.exception("poll pass failed", extra={"stage": "service"})
 
 

@@ -7,7 +7,8 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -33,6 +34,7 @@ class DueArticle:
     error_count: int
     first_seen_at: datetime
     published_at: datetime | None = None
+    taken_over: bool = False
 
 
 def content_hash(text: str) -> str:
@@ -43,11 +45,16 @@ def content_hash(text: str) -> str:
 
 
 def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> list[DueArticle]:
-    """Claim articles whose first fetch or next revisit is due, under a lease."""
-    columns = [col(getattr(Article, f.name)) for f in dataclasses.fields(DueArticle)]
+    """Claim articles whose first fetch or next revisit is due, under a lease.
+
+    On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED``: several workers never take
+    the same page; a crashed worker's lease expires and the page is taken over.
+    """
+    names = [f.name for f in dataclasses.fields(DueArticle) if f.name != "taken_over"]
+    columns = [col(getattr(Article, name)) for name in names]
     with session_scope(engine) as s:
         stmt = (
-            sa.select(*columns)
+            sa.select(*columns, col(Article.lease_until))
             .where(col(Article.next_check_at) <= now)
             .where(sa.or_(col(Article.lease_until).is_(None), col(Article.lease_until) < now))
             .order_by(col(Article.next_check_at), col(Article.id))
@@ -55,7 +62,10 @@ def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> li
             .with_for_update(skip_locked=True)
         )
         # Plain rows and one UPDATE: a backlog claims hundreds of articles at a time.
-        out = [DueArticle(*row) for row in s.execute(stmt).all()]
+        out = [
+            DueArticle(*row[:-1], taken_over=row[-1] is not None)  # type: ignore[misc]
+            for row in s.execute(stmt).all()
+        ]
         if out:
             s.execute(
                 sa.update(Article)
@@ -63,6 +73,59 @@ def claim_due_articles(engine: Engine, now: datetime, *, limit: int = 500) -> li
                 .values(lease_until=now + LEASE)
             )
         return out
+
+
+def release_articles(s: Session, ids: Sequence[int]) -> None:
+    """Give back claims that were not started (a stopping worker): due again for anyone."""
+    if ids:
+        s.execute(sa.update(Article).where(col(Article.id).in_(ids)).values(lease_until=None))
+
+
+def pending_versions(s: Session, *, limit: int) -> list[tuple[ArticleVersion, Article]]:
+    """Versions whose observations wait for a decision, in publication order (then URL, then
+    version): the order the change stage must take them in, whoever fetched them."""
+    stmt = (
+        select(ArticleVersion, Article)
+        .join(Article, col(Article.id) == col(ArticleVersion.article_id))
+        .where(col(ArticleVersion.decided_at).is_(None))
+        .order_by(*decision_order(), col(ArticleVersion.number))
+        .limit(limit)
+    )
+    return [(v, a) for v, a in s.exec(stmt).all()]
+
+
+def version_observations(s: Session, version: ArticleVersion) -> list[Observation]:
+    """The observations stored for ``version``, in the order they were found."""
+    stmt = select(Observation).where(Observation.version_id == version.id)
+    return list(s.exec(stmt.order_by(col(Observation.id))).all())
+
+
+def decision_order() -> tuple[Any, Any]:
+    """Publication time (first seen when undated), then URL: the same order in every worker."""
+    return (
+        sa.func.coalesce(col(Article.published_at), col(Article.first_seen_at)),
+        col(Article.url),
+    )
+
+
+def first_unread(s: Session, now: datetime) -> tuple[datetime, str] | None:
+    """The decision-order key of the earliest due page never fetched yet, if any: observations
+    published after it must wait for it (it may be read by another worker right now)."""
+    when, url = decision_order()
+    stmt = (
+        sa.select(when, url)
+        .where(col(Article.next_check_at) <= now, col(Article.last_checked_at).is_(None))
+        .order_by(when, url)
+        .limit(1)
+    )
+    row = s.execute(stmt).first()
+    if row is None:
+        return None
+    first: datetime = row[0]
+    # SQLite's coalesce loses the column type: the value comes back as text.
+    if isinstance(first, str):
+        first = datetime.fromisoformat(first)
+    return (first.replace(tzinfo=UTC) if first.tzinfo is None else first, row[1])
 
 
 def load_articles(s: Session, ids: Sequence[int]) -> dict[int, Article]:

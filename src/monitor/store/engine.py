@@ -103,16 +103,18 @@ def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
             conn.commit()
 
 
-def lock_in_transaction(s: Session, name: str) -> None:
-    """Take a PostgreSQL advisory lock named ``name`` until ``s`` commits; a no-op on SQLite
-    (whose writers are serialised by the database lock)."""
+def lock_in_transaction(s: Session, name: str, *, wait: bool = True) -> bool:
+    """Take a PostgreSQL advisory lock named ``name`` until ``s`` commits; whether it was
+    taken (``wait=False`` gives up at once if another session holds it). A no-op on SQLite,
+    whose writers are serialised by the database lock."""
     bind = s.get_bind()
     if bind.dialect.name == "sqlite":
-        return
-    s.execute(
-        sa.text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
-        {"name": name},
-    )
+        return True
+    fn = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    got = s.execute(
+        sa.text(f"SELECT {fn}(hashtext(:name || current_schema()))"), {"name": name}
+    ).scalar()
+    return wait or bool(got)
 
 
 def alembic_config(engine: Engine) -> Any:

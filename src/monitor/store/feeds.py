@@ -32,6 +32,7 @@ class DueFeed:
     etag: str | None
     last_modified: str | None
     error_count: int
+    taken_over: bool = False
 
 
 def sync_feeds(engine: Engine, feeds: Sequence[FeedConfig], now: datetime) -> int:
@@ -107,38 +108,61 @@ def _insert(s: Session) -> Any:
 
 
 def claim_due_feeds(engine: Engine, now: datetime, *, limit: int = 500) -> list[DueFeed]:
+    """:func:`claim_feeds` in a transaction of its own."""
+    with session_scope(engine) as s:
+        return claim_feeds(s, now, limit=limit)
+
+
+def claim_feeds(s: Session, now: datetime, *, limit: int) -> list[DueFeed]:
     """Claim enabled feeds whose ``next_check_at`` has passed, oldest first, under a lease.
 
     On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED`` so that several workers never
-    take the same feed; a crashed worker's lease expires after :data:`LEASE`.
+    take the same feed; a crashed worker's lease expires after :data:`LEASE` and the feed is
+    taken over (``DueFeed.taken_over``).
     """
-    with session_scope(engine) as s:
-        stmt = (
-            select(Feed)
-            .where(Feed.enabled, col(Feed.next_check_at) <= now)
-            .where(sa.or_(col(Feed.lease_until).is_(None), col(Feed.lease_until) < now))
-            .order_by(col(Feed.next_check_at))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    if limit <= 0:
+        return []
+    t = Feed.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa.select(
+            t.c.id,
+            t.c.name,
+            t.c.url,
+            t.c.outlet,
+            t.c.etag,
+            t.c.last_modified,
+            t.c.error_count,
+            t.c.lease_until,
         )
-        rows = s.exec(stmt).all()
-        out = []
-        for row in rows:
-            row.lease_until = now + LEASE
-            s.add(row)
-            assert row.id is not None
-            out.append(
-                DueFeed(
-                    id=row.id,
-                    name=row.name,
-                    url=row.url,
-                    outlet=row.outlet,
-                    etag=row.etag,
-                    last_modified=row.last_modified,
-                    error_count=row.error_count,
-                )
-            )
-        return out
+        .where(t.c.enabled, t.c.next_check_at <= now)
+        .where(sa.or_(t.c.lease_until.is_(None), t.c.lease_until < now))
+        .order_by(t.c.next_check_at, t.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    # Plain rows and one UPDATE: claims come hundreds at a time.
+    out = [
+        DueFeed(*row[:-1], taken_over=row[-1] is not None)  # type: ignore[misc]
+        for row in s.execute(stmt)
+    ]
+    if out:
+        s.execute(
+            sa.update(t).where(t.c.id.in_([f.id for f in out])).values(lease_until=now + LEASE)
+        )
+    return out
+
+
+def feeds_in_flight(engine: Engine, now: datetime) -> int:
+    """Feeds under a live lease: being polled right now (by any worker)."""
+    with engine.connect() as conn:
+        stmt = sa.select(sa.func.count()).where(col(Feed.lease_until) > now)
+        return int(conn.execute(stmt).scalar_one())
+
+
+def release_feeds(s: Session, ids: Sequence[int]) -> None:
+    """Give back claims that were not started (a stopping worker): due again for anyone."""
+    if ids:
+        s.execute(sa.update(Feed).where(col(Feed.id).in_(ids)).values(lease_until=None))
 
 
 def record_feed_success(
