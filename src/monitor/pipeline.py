@@ -51,7 +51,7 @@ from monitor.errors import (
     StoreError,
     UnexpectedError,
 )
-from monitor.extract import Page, extract_page, make_pool, start_pool, warm_up
+from monitor.extract import Page, budget_error, extract_page, make_pool, start_pool, warm_up
 from monitor.facts import Finding, find_facts
 from monitor.facts.spec import FactSpec
 from monitor.facts.warm import warm_up_text
@@ -150,7 +150,8 @@ async def open_runtime(
     starts them); ``warm=True`` starts and warms them now (benchmarks).
     """
     client = build_client(app.settings.fetch)
-    pool = make_pool(workers, warm_up_worker, (app.settings.facts,))
+    budget = app.settings.fetch.page_budget.total_seconds()
+    pool = make_pool(workers, warm_up_worker, (app.settings.facts,), budget=budget)
     try:
         if warm:
             await start_pool(pool, workers)
@@ -189,12 +190,18 @@ async def poll_once(
     ``sync=False`` skips making the feeds table follow the settings (the service syncs at start
     and on reload). Setting ``stop`` ends the pass early: nothing more is claimed, and claims not
     yet started are handed back. ``progress(done, total)`` is called as pages are finished.
+    The pass stops itself the same way after ``defaults.pass_budget``: due work that did not
+    fit is the next pass's.
     """
     rng = rng or random.Random()
     report = PollReport()
     flow = Flow(stop=stop or asyncio.Event())
     started = time.perf_counter()
-    async with release_on_failure(app, now), asyncio.TaskGroup() as stages:
+    async with (
+        release_on_failure(app, now),
+        _budget(app, flow, stop),
+        asyncio.TaskGroup() as stages,
+    ):
         stages.create_task(
             refresh_feeds(app, fetcher, now=now, rng=rng, report=report, sync=sync, flow=flow)
         )
@@ -230,6 +237,32 @@ async def poll_once(
         },
     )
     return report
+
+
+@asynccontextmanager
+async def _budget(app: App, flow: Flow, stop: asyncio.Event | None) -> AsyncIterator[None]:
+    """Stop claiming work after ``defaults.pass_budget`` (the caller's ``stop`` is left alone)."""
+    budget = app.settings.defaults.pass_budget.total_seconds()
+    own = asyncio.Event()
+    outer, flow.stop = flow.stop, own
+
+    def over() -> None:
+        log.warning(
+            "pass budget of %g s reached; the rest of the due work is left to the next pass",
+            budget,
+            extra={"stage": "poll"},
+        )
+        own.set()
+
+    timer = asyncio.get_running_loop().call_later(budget, over)
+    relay = asyncio.ensure_future(outer.wait())
+    relay.add_done_callback(lambda _: own.set())
+    try:
+        yield
+    finally:
+        timer.cancel()
+        relay.cancel()
+        flow.stop = outer
 
 
 @asynccontextmanager
@@ -863,7 +896,14 @@ async def _analyse(
     if pool is None:
         return analyse(result.content, result.url, facts)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, analyse, result.content, result.url, facts)
+    try:
+        return await loop.run_in_executor(pool, analyse, result.content, result.url, facts)
+    except Exception as exc:
+        # Over fetch.page_budget, or the worker died: the page's own failure.
+        error = budget_error(exc, result.url, getattr(pool, "budget", None))
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _article_failed(
