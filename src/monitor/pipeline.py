@@ -286,6 +286,12 @@ async def release_on_failure(app: App, now: datetime) -> AsyncIterator[None]:
         raise
 
 
+def _database_failing(exc: Exception) -> bool:
+    """Whether ``exc`` is the database failing (full, read-only, locked, gone), which no row is
+    to blame for: the pass fails and is retried, rather than a source backing off."""
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+
+
 def _store_failure(exc: BaseException) -> sa_exc.SQLAlchemyError | None:
     """The database error that failed a pass (inside a TaskGroup's ExceptionGroup too)."""
     if isinstance(exc, sa_exc.SQLAlchemyError):
@@ -612,6 +618,8 @@ def _record_feed_isolated(
         with s.begin_nested():
             _record_feed(app, s, feed, outcome, now, rng, report)
     except Exception as exc:
+        if _database_failing(exc):
+            raise
         # If recording the failure fails too, the database is failing: the pass fails
         # (release_on_failure).
         log.exception("feed failed unexpectedly", extra={"stage": "store", "feed": feed.name})
@@ -840,6 +848,8 @@ def _store_page_isolated(
                 app.metrics.polls.labels("page", outcome_name).inc()
                 _store_page(app, s, row, article, outcome, now, report)
     except Exception as exc:
+        if _database_failing(exc):
+            raise
         log.exception("page failed unexpectedly", extra={"stage": "store", "url": article.url})
         for f, value in zip(dataclasses.fields(report), counts, strict=True):
             if f.name != "errors":
