@@ -65,6 +65,7 @@ from monitor.store.feeds import (
     link_entries,
     record_feed_failure,
     record_feed_success,
+    record_feeds_not_modified,
     release_feeds,
     sync_feeds,
 )
@@ -310,13 +311,16 @@ def _record_feeds(
     unstarted = [feed.id for feed, outcome in finished if outcome is None]
     release_feeds(s, unstarted)
     report.feeds_released += len(unstarted)
+    unchanged: list[dict[str, object]] = []
     for feed, outcome in finished:
         if outcome is None:
             continue
         if down and isinstance(outcome, NetworkError):
             _record_network_down(app, s, feed, outcome, now, report)
             continue
-        _record_feed(app, s, feed, outcome, now, rng, report)
+        _record_feed(app, s, feed, outcome, now, rng, report, unchanged)
+    # Most checks of a running service are 304s: their rows are updated together.
+    record_feeds_not_modified(s, unchanged)
     return down
 
 
@@ -512,7 +516,9 @@ def _record_feed(
     now: datetime,
     rng: random.Random,
     report: PollReport,
+    unchanged: list[dict[str, object]],
 ) -> None:
+    """Store one feed's check in ``s``; a 304 joins ``unchanged``, stored with its group."""
     settings = app.settings
     interval = _interval(app, feed.name)
     report.feeds_checked += 1
@@ -530,15 +536,14 @@ def _record_feed(
             max_age=outcome.max_age,
             rng=rng,
         )
-        record_feed_success(
-            s,
-            feed.id,
-            now=now,
-            next_check_at=next_at,
-            status=304,
-            etag=outcome.etag,
-            last_modified=outcome.last_modified,
-            outcome="not_modified",
+        unchanged.append(
+            {
+                "id": feed.id,
+                "now": now,
+                "next_check_at": next_at,
+                "etag": outcome.etag,
+                "last_modified": outcome.last_modified,
+            }
         )
         return
     try:
