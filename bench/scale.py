@@ -232,7 +232,8 @@ def control(site: _Site, path: str) -> dict[str, Any]:
 def write_config(tmp: Path, site: _Site, args: argparse.Namespace, **extra: Any) -> Path:
     repo = load_settings(REPO / "feeds.yaml")
     doc: dict[str, Any] = {
-        "defaults": {"interval": "30m", "min_interval": "1m", "jitter": 0},
+        # Revisits a week on: the timed passes poll feeds only.
+        "defaults": {"interval": "30m", "min_interval": "1m", "jitter": 0, "revisit": ["7d"]},
         "fetch": {
             "allow_networks": ["127.0.0.0/8"],
             "per_host_delay": "0s",
@@ -448,7 +449,12 @@ def bench_latency(site: _Site, tmp: Path, args: argparse.Namespace) -> None:
         tmp,
         site,
         args,
-        defaults={"interval": f"{interval}s", "min_interval": f"{interval}s", "jitter": 0},
+        defaults={
+            "interval": f"{interval}s",
+            "min_interval": f"{interval}s",
+            "jitter": 0,
+            "revisit": ["7d"],
+        },
         alerts={
             "channels": [
                 {
