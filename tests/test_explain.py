@@ -75,3 +75,23 @@ def test_cli_explain_prints_every_figure(
     assert out.startswith("== a1\n")
     assert "strike.workers  23-34 'About 4,000'  observation: 4000, current" in out
     assert "dropped: money never counts" in out
+
+
+def test_readme_example_is_what_explain_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    data = Path(__file__).parent / "data" / "explain"
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ monitor --config strike.yaml extract --explain article.txt\n")[1]
+    expected = block.split("```")[0]
+    assert (
+        main(
+            [
+                "--config",
+                str(data / "strike.yaml"),
+                "extract",
+                "--explain",
+                str(data / "article.txt"),
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out == expected

@@ -151,6 +151,13 @@ NUMERIC = [
         "Spain and Austria discussed the mission. The latter could send 300 troops.",
         {(300, "Austria")},
     ),
+    # a relative clause's antecedent owns its figure
+    (
+        "relative-antecedent",
+        "mission.troops",
+        "The mission drew on Spain and on Norway, which sent 600 troops.",
+        {(600, "Norway")},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",

@@ -131,7 +131,9 @@ _OF_UNIT = re.compile(
     r"(?!(?:the|them|those|these|which|whom|its|their)\b)",
     re.I,
 )
-_OF_MODIFIERS = re.compile(r"(?:(?:[A-Z][\w'’-]*|\w+(?:an|ish|ese|ed|al))\s+){1,2}")
+_OF_MODIFIERS = re.compile(
+    r"(?:(?:[A-Z][\w'’-]*|\w+(?:an|ish|ese|ed|al|ing)|[\w]+-[\w-]+)\s+){1,2}"
+)
 _OPEN_QUOTE = re.compile(r"[\"“‘']+$")
 _PARTITIVE_AFTER = re.compile(r"^\s+of\s+(?:them|those|these|whom|which)\b", re.I)
 # "26 of the 35 members", "26 of what were by then 35 members": a part of a group.

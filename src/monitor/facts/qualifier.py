@@ -50,7 +50,8 @@ _COMPOUND_BEFORE_NAME = re.compile(r"-[A-Za-z]+\s+")
 # The subject of the figure's clause refers back: "It has consumed 14,000 acres", "his party
 # will win 35 seats", "the latter could send 300".
 _REFERS_BACK = re.compile(
-    r"^\W*(?:(?:and|but|while|so)\s+)?(?:it|they|he|she|(?:his|her|its|their)\s+[\w-]+|this\s+[\w-]+)"
+    # (not "he" / "she": a person named before is a speaker more often than the contributor)
+    r"^\W*(?:(?:and|but|while|so)\s+)?(?:it|they|(?:his|her|its|their)\s+[\w-]+|this\s+[\w-]+)"
     r"\b(?:\s+[\w'’-]+){0,6}\s*$",
     re.I,
 )
@@ -61,6 +62,12 @@ _PLACE_LIST = re.compile(
 )
 # "OSLO, Norway - The mission ...": where the story was filed, not who acts.
 _DATELINE = re.compile(r"[A-Z][A-Z.'’ -]+(?:,\s*[\w.'’ ]{2,30})?\s*(?:[-–—]|\(\w+\)\s*[-–—])\s")
+_ANTECEDENT = re.compile(
+    r",\s+(?:which|that|who)\s+"
+    r"(?:(?:has|have|had|also|already|now|so\s+far)\s+)*[a-z]+\s+(?:[\w,'’-]+\s+){0,6}?"
+    r"(?:about|some|around|roughly|over|more\s+than|at\s+least|nearly|almost)?\s*$",
+    re.I,
+)
 _LATTER = re.compile(r"\bthe\s+(latter|former)\b", re.I)
 _EACH = re.compile(
     r"\b(?:each|apiece|per\s+(?:country|nation|member|contributor|participant))\b", re.I
@@ -105,6 +112,15 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     # "the overall total of 30,000", "30,000 troops for the whole force": the force, no country.
     if _WHOLE.search(lead[-60:]) or _WHOLE_AFTER.match(text, end, sent.end):
         return [None]
+    # "... killed in the X fire, which burned 23,448 acres": the clause's antecedent owns it.
+    antecedent = _ANTECEDENT.search(text, max(sent.start, amount.start - 160), amount.start)
+    if antecedent is not None:
+        for name, pattern in ph.names:
+            if any(
+                m.end() == antecedent.start()
+                for m in pattern.finditer(text, sent.start, antecedent.start())
+            ):
+                return [name]
     names = _names(doc, ph, start, end)
     # "10 confirmed cases in X": what comes after is read from the end of the unit noun.
     noun = ph.units.search(text, end, min(sent.end, end + 40))

@@ -24,8 +24,8 @@ from sqlmodel import Session, col, select
 from monitor import __version__, query
 from monitor.config import Settings
 from monitor.display import (
+    ARROW,
     KIND_TITLES,
-    change_text,
     day_text,
     key_label,
     value_text,
@@ -279,7 +279,7 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
             request,
             "changes.html",
             title="Changes",
-            rows=[{**r, "summary": change_text(r["kind"], r["old"], r["new"])} for r in rows],
+            rows=[{**r, "detail": _detail(r["kind"], r["old"], r["new"])} for r in rows],
             total=total,
             filters=filters,
             facts=sorted(
@@ -402,6 +402,13 @@ def _local_time(value: str, tz: tzinfo) -> datetime:
             f"{value!r} is not a date or time; pick one, or write e.g. 2025-03-05T20:00"
         ) from exc
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+
+
+def _detail(kind: str, old: Any, new: Any) -> str:
+    """What a change did, next to its kind: ``26 → 31``, or the value for a new or confirmed one."""
+    if kind in ("first", "confirmed") or old is None:
+        return value_text(new)
+    return f"{value_text(old)} {ARROW} {value_text(new)}"
 
 
 def _with(filters: dict[str, Any], **more: Any) -> str:
