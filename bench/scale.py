@@ -307,11 +307,12 @@ def bench_passes(site: _Site, tmp: Path, args: argparse.Namespace) -> None:
     event.listen(engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
     app = App(settings=settings, engine=engine, config_path=config)
 
-    async def pipeline(now: datetime) -> tuple[float, int, Any]:
+    async def pipeline(now: datetime, sync: bool = False) -> tuple[float, int, Any]:
         async with open_runtime(app, workers=args.pool, warm=True) as rt:
             control(site, "/_reset")
             before, start = commits[0], time.perf_counter()
-            report = await poll_once(app, rt.fetcher, now=now, pool=rt.pool)
+            # As the service: the feed list is synced at start, not on every pass.
+            report = await poll_once(app, rt.fetcher, now=now, pool=rt.pool, sync=sync)
             return time.perf_counter() - start, commits[0] - before, report
 
     async def floor(etags: dict[str, str]) -> tuple[float, int]:
@@ -323,7 +324,7 @@ def bench_passes(site: _Site, tmp: Path, args: argparse.Namespace) -> None:
             return time.perf_counter() - start, pages
 
     now = datetime.now(UTC)
-    first, first_tx, report = asyncio.run(pipeline(now))
+    first, first_tx, report = asyncio.run(pipeline(now, sync=True))
     dupes = control(site, "/_stats")["dupes"]
     etags: dict[str, str] = {}
     first_floor, pages = asyncio.run(floor(etags))
@@ -708,7 +709,8 @@ def main() -> None:
     only = set(args.only.split(","))
     print(
         f"# bench/scale.py: {args.feeds} feeds x {args.items} items on {args.hosts} hosts, "
-        f"concurrency {args.concurrency} ({args.per_host} per host), {os.cpu_count()} cores"
+        f"concurrency {args.concurrency} ({args.per_host} per host), {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
     )
     proc, site = start_site(args.feeds, args.items, args.hosts)
     try:

@@ -319,7 +319,6 @@ async def refresh_feeds(
         for task in inflight:
             task.cancel()
         flow.feeds_done.set()
-        flow.found.set()
 
 
 async def _next_group(inflight: dict[asyncio.Task[Any], Any], size: int, flush: float) -> list[Any]:
@@ -459,7 +458,7 @@ async def refresh_articles(
                         return
                     await asyncio.sleep(OTHERS_POLL)
                     continue
-                await _either(flow.found, flow.stop)
+                await _either(flow.found, flow.stop, flow.feeds_done)
                 continue
             group = await _next_group(inflight, STORE_GROUP, STORE_WAIT)
             _store_pages(app, group, now, rng, report)
