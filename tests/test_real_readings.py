@@ -158,6 +158,31 @@ NUMERIC = [
         "The mission drew on Spain and on Norway, which sent 600 troops.",
         {(600, "Norway")},
     ),
+    # a counterfactual and a difference are not figures of the fact
+    (
+        "counterfactual",
+        "vote.seats",
+        "Polls suggest the party could win 50 seats if an election were held now.",
+        set(),
+    ),
+    (
+        "difference-ahead-of",
+        "vote.seats",
+        "In the election it won 35 seats, 10 seats ahead of its closest rival.",
+        {(35, None)},
+    ),
+    (
+        "margin-of-error",
+        "vote.seats",
+        "The election exit poll has a margin of error of two seats.",
+        set(),
+    ),
+    (
+        "and-then-more-than",
+        "quake.toll",
+        "The earthquake left 120 dead and destroyed more than 3,000 homes.",
+        {(120, None)},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",
