@@ -45,6 +45,13 @@ NUMERIC = [
         "The inquiry has received over 40 files so far.",
         {((41, None), None)},
     ),
+    # what remains is a count of its own, not an increment
+    (
+        "remaining-is-a-count",
+        "inquiry.files",
+        "The agency still holds 12 remaining files from the inquiry.",
+        {(12, None)},
+    ),
     # coordinated figures, each with its category
     (
         "coordinated-with-categories",

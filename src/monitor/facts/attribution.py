@@ -115,7 +115,7 @@ _MODIFIERS = frozenset(
     "more other further additional extra new remaining and or active foreign western allied "
     "partner member participating contributing regular combat ground".split()
 )
-_COMPLEMENT = frozenset("more other further additional extra new remaining".split())
+_COMPLEMENT = frozenset("more other further additional extra new".split())
 # After these, a number has no noun of its own: "Thirty-five were represented", "at 31, ...".
 _FUNCTION = frozenset(
     "in on at to for from of by with and or but is are was were be been has have had will would "
