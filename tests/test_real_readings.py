@@ -277,6 +277,7 @@ SYNONYMS = [
     ("partners", "The treaty unites 34 partners.", 34),
     ("leaders", "Leaders from 35 countries gathered for the summit.", 35),
     ("delegations", "Delegations from 36 countries came to the summit.", 36),
+    ("heads-of-state-of-countries", "Heads of state of 37 countries attended the summit.", 37),
 ]
 
 
