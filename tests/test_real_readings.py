@@ -190,6 +190,21 @@ NUMERIC = [
         "The earthquake left 120 dead and destroyed more than 3,000 homes.",
         {(120, None)},
     ),
+    # a joint key after the noun is no one's own
+    (
+        "joint-key-after",
+        "flu.cases",
+        "The flu outbreak has passed 220 cases in Ohio and New Jersey.",
+        {((221, None), None)},
+    ),
+    # a figure with its own noun and cue needs the story's subject only in its paragraph
+    (
+        "cue-and-noun-subject-in-paragraph",
+        "quake.hospital",
+        "The earthquake struck at dawn. Rescue teams worked all day. Roads were cut. "
+        "Nine patients have been hospitalized.",
+        {(9, None)},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",
