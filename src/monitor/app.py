@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -21,6 +22,8 @@ class App:
     engine: Engine
     config_path: Path | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    # Passes (by their ``now``) whose leases could not be given back yet (monitor.store.leases).
+    unreleased: list[datetime] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.metrics.watch_database(self.engine)

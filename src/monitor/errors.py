@@ -14,8 +14,10 @@ message names the component and the object, so a log line alone says what to do 
     │   └── NetworkError     DNS, connection, TLS or timeout failure (temporary)
     ├── ParseError           a fetched feed is not a usable feed
     ├── ExtractError         no article text could be extracted from a page
-    ├── StoreError           the database is unreachable or its schema is out of date
-    └── AlertError           an alert could not be delivered (temporary unless ``permanent``)
+    ├── StoreError           the database is unreachable, read-only, full or out of date
+    ├── AlertError           an alert could not be delivered (temporary unless ``permanent``)
+    └── UnexpectedError      any other exception while handling one feed, page or alert: kept
+                             on that row (kind ``internal``), never a stopped service
 """
 
 from __future__ import annotations
@@ -112,3 +114,19 @@ class AlertError(MonitorError):
         self.permanent = permanent
         self.retry_after = retry_after
         self.status = status
+
+
+class UnexpectedError(MonitorError):
+    """An exception nobody expected while handling one unit of work (a feed, a page, an alert).
+
+    It is recorded on that unit's row like any other error and the unit backs off; the rest of
+    the pass goes on. Its message names the stage and the original exception.
+    """
+
+    kind = "internal"
+    temporary = True
+
+    def __init__(self, stage: str, exc: BaseException) -> None:
+        detail = str(exc)[:500]
+        super().__init__(f"{stage}: unexpected {type(exc).__name__}: {detail}; please report it")
+        self.stage = stage

@@ -4,25 +4,31 @@ Every request goes through :meth:`Fetcher.fetch`, which adds what a well-behaved
 sites it reads and what a service owes itself: conditional GET (ETag / Last-Modified), a global and
 a per-host concurrency limit with a politeness delay, robots.txt for article pages (protego,
 cached per host), redirects followed by hand so that every hop passes the address guard (before
-connecting, and on the connected peer's address before the body is read), and a streaming body
-cap on the wire and after gzip/deflate/brotli decoding.
+connecting, and on the connected peer's address before the body is read), a deadline on each
+whole request (connect, headers and body: a server dripping one byte a second cannot hold a
+pass), and a body cap on the wire and after gzip/deflate/brotli/zstd decoding, which decodes in
+bounded pieces so that a compression bomb never inflates past the cap in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import io
 import ipaddress
 import logging
 import re
 import socket
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
+import brotli
 import httpx
+import zstandard
 from protego import Protego
 
 from monitor.config import FetchLimits
@@ -40,6 +46,9 @@ log = logging.getLogger(__name__)
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ROBOTS_TTL = 3600.0
 ROBOTS_MAX_BYTES = 512 * 1024
+# Numbers in headers come from servers nobody here controls: a 20-digit Retry-After or max-age
+# must not overflow a timedelta (issue 10). Nothing we schedule waits longer than a year.
+MAX_HEADER_SECONDS = 366 * 86400
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -206,50 +215,82 @@ class Fetcher:
 
     async def _get(self, url: str, headers: dict[str, str]) -> _Response:
         host = self._host(url)
+        deadline = self.limits.timeout.total_seconds()
         async with self._all, host.semaphore:
             await self._polite(host)
             try:
-                async with self.client.stream("GET", url, headers=headers) as response:
-                    self._check_peer(response, url)
-                    if response.status_code in REDIRECTS or response.status_code == 304:
-                        return _Response(response.status_code, b"", _lower(response.headers))
-                    if response.status_code >= 400:
-                        raise HTTPStatusError(
-                            f"HTTP {response.status_code} from {url}",
-                            url=url,
-                            status=response.status_code,
-                            retry_after=retry_after_seconds(
-                                response.headers.get("retry-after"),
-                                now=_http_date(response.headers.get("date")),
-                            ),
-                        )
-                    body = await self._read(response, url)
-                    return _Response(response.status_code, body, _lower(response.headers))
-            except httpx.TimeoutException as exc:
-                raise NetworkError(f"timed out fetching {url}", url=url) from exc
-            except (httpx.TransportError, httpx.DecodingError) as exc:
-                raise NetworkError(f"{type(exc).__name__} fetching {url}: {exc}", url=url) from exc
+                async with asyncio.timeout(deadline):
+                    return await self._exchange(url, headers)
+            except TimeoutError as exc:
+                raise NetworkError(
+                    f"{url} did not answer in full within {deadline:g} s (fetch.timeout covers "
+                    "connecting, headers and body)",
+                    url=url,
+                ) from exc
+
+    async def _exchange(self, url: str, headers: dict[str, str]) -> _Response:
+        """One request and its whole response (under :meth:`_get`'s deadline)."""
+        try:
+            async with self.client.stream("GET", url, headers=headers) as response:
+                self._check_peer(response, url)
+                if response.status_code in REDIRECTS or response.status_code == 304:
+                    return _Response(response.status_code, b"", _lower(response.headers))
+                if response.status_code >= 400:
+                    raise HTTPStatusError(
+                        f"HTTP {response.status_code} from {url}",
+                        url=url,
+                        status=response.status_code,
+                        retry_after=retry_after_seconds(
+                            response.headers.get("retry-after"),
+                            now=_http_date(response.headers.get("date")),
+                        ),
+                    )
+                body = await self._read(response, url)
+                return _Response(response.status_code, body, _lower(response.headers))
+        except httpx.TimeoutException as exc:
+            raise NetworkError(f"timed out fetching {url}", url=url) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise NetworkError(f"{type(exc).__name__} fetching {url}: {exc}", url=url) from exc
 
     async def _read(self, response: httpx.Response, url: str) -> bytes:
         cap, decoded_cap = self.limits.max_bytes, self.limits.max_decoded_bytes
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
+        declared = response.headers.get("content-length", "").strip()
+        if (
+            declared.isascii()
+            and declared.isdigit()
+            and (len(declared) > 18 or int(declared) > cap)
+        ):
             raise TooLargeError(
                 f"{url} declares {declared} bytes, over the {cap}-byte cap", url=url
             )
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        # The raw bytes first (capped), then decoded here in bounded pieces: httpx would inflate
+        # each chunk whole, and 841 bytes of brotli inflate to gigabytes (issue 10).
+        async for chunk in response.aiter_raw():
             size += len(chunk)
-            if response.num_bytes_downloaded > cap:
+            if size > cap:
                 raise TooLargeError(f"{url} is over the {cap}-byte cap; download stopped", url=url)
-            if size > decoded_cap:
-                raise TooLargeError(
-                    f"{url} decodes to over {decoded_cap} bytes (compression bomb?); stopped",
-                    url=url,
-                )
             chunks.append(chunk)
-        return b"".join(chunks)
+        raw = b"".join(chunks)
+        encodings = [
+            e.strip().lower()
+            for e in response.headers.get("content-encoding", "").split(",")
+            if e.strip()
+        ]
+        try:
+            for encoding in reversed(encodings):
+                raw = decode(raw, encoding, decoded_cap)
+        except _Overflow as exc:
+            raise TooLargeError(
+                f"{url} decodes to over {decoded_cap} bytes (compression bomb?); stopped",
+                url=url,
+            ) from exc
+        except (zlib.error, brotli.error, zstandard.ZstdError) as exc:
+            raise NetworkError(
+                f"{url}: invalid {'/'.join(encodings)} body: {exc}", url=url
+            ) from exc
+        return raw
 
     async def _check_robots(self, url: str) -> None:
         host = self._host(url)
@@ -276,6 +317,67 @@ class Fetcher:
             return Protego.parse("")  # no robots.txt: everything is allowed (RFC 9309)
         text = response.content[:ROBOTS_MAX_BYTES].decode("utf-8", "replace")
         return Protego.parse(text if response.status == 200 else "")
+
+
+PIECE = 64 * 1024
+
+
+class _Overflow(Exception):
+    pass
+
+
+def decode(data: bytes, encoding: str, cap: int) -> bytes:
+    """``data`` decoded from one Content-Encoding, PIECE bytes of output at a time, raising
+    :class:`_Overflow` as soon as the output passes ``cap`` (so memory stays near the cap)."""
+    if encoding in ("gzip", "x-gzip"):
+        return _inflate(data, zlib.MAX_WBITS | 16, cap)
+    if encoding == "deflate":
+        try:
+            return _inflate(data, zlib.MAX_WBITS, cap)
+        except zlib.error:
+            return _inflate(data, -zlib.MAX_WBITS, cap)  # raw deflate, as some servers send
+    if encoding == "br":
+        return _unbrotli(data, cap)
+    if encoding == "zstd":
+        return _unzstd(data, cap)
+    return data  # identity, or an encoding we never asked for: kept as sent
+
+
+def _inflate(data: bytes, wbits: int, cap: int) -> bytes:
+    d = zlib.decompressobj(wbits)
+    out = bytearray()
+    pending = data
+    while pending and not d.eof:
+        out += d.decompress(pending, PIECE)
+        if len(out) > cap:
+            raise _Overflow
+        pending = d.unconsumed_tail
+    out += d.flush(PIECE)
+    if len(out) > cap:
+        raise _Overflow
+    return bytes(out)
+
+
+def _unbrotli(data: bytes, cap: int) -> bytes:
+    d = brotli.Decompressor()
+    out = bytearray(d.process(data, output_buffer_limit=PIECE))
+    while not d.is_finished() and not d.can_accept_more_data():
+        if len(out) > cap:
+            raise _Overflow
+        out += d.process(b"", output_buffer_limit=PIECE)
+    if len(out) > cap:
+        raise _Overflow
+    return bytes(out)
+
+
+def _unzstd(data: bytes, cap: int) -> bytes:
+    out = bytearray()
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True) as r:
+        while piece := r.read(PIECE):
+            out += piece
+            if len(out) > cap:
+                raise _Overflow
+    return bytes(out)
 
 
 @dataclass(frozen=True)
@@ -326,7 +428,13 @@ def max_age(cache_control: str | None) -> timedelta | None:
     if not cache_control:
         return None
     match = _MAX_AGE.search(cache_control)
-    return timedelta(seconds=int(match.group(1))) if match else None
+    return timedelta(seconds=_seconds(match.group(1))) if match else None
+
+
+def _seconds(digits: str) -> int:
+    """A header's delta-seconds, at most :data:`MAX_HEADER_SECONDS` (however many digits)."""
+    digits = digits.lstrip("0") or "0"
+    return MAX_HEADER_SECONDS if len(digits) > 9 else min(int(digits), MAX_HEADER_SECONDS)
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -338,9 +446,10 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return float(_seconds(value))
     when = _http_date(value)
     if when is None:
         return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    wait = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, wait), float(MAX_HEADER_SECONDS))

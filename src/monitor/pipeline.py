@@ -15,11 +15,18 @@ Any number of workers may run this against one PostgreSQL database. The change s
 fact's observations in publication order whoever fetched them: a page's observations are
 decided only once every page published before it that is due has been read (see
 :func:`decide_pending`), so the history is the same for one worker or many.
+
+Each feed, page and alert delivery is its own unit of failure (issue 10): any exception while
+handling one is recorded on its row (under a savepoint, so the rest of its transaction stands)
+and that source backs off; the rest of the pass goes on. A pass that fails as a whole (the
+database is down, read-only or full) gives back the leases it took, so the next one resumes
+at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -30,11 +37,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 
 from monitor import schedule
 from monitor.app import App
-from monitor.errors import ExtractError, FetchError, HTTPStatusError, NetworkError, ParseError
+from monitor.errors import (
+    ExtractError,
+    FetchError,
+    HTTPStatusError,
+    NetworkError,
+    ParseError,
+    StoreError,
+    UnexpectedError,
+)
 from monitor.extract import Page, extract_page, make_pool, start_pool, warm_up
 from monitor.facts import Finding, find_facts
 from monitor.facts.spec import FactSpec
@@ -58,6 +74,7 @@ from monitor.store.articles import (
     save_version,
     version_observations,
 )
+from monitor.store.engine import describe_store_error
 from monitor.store.feeds import (
     DueFeed,
     claim_feeds,
@@ -68,10 +85,13 @@ from monitor.store.feeds import (
     release_feeds,
     sync_feeds,
 )
+from monitor.store.leases import release_leases
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+FeedError = FetchError | UnexpectedError
+PageError = FetchError | ExtractError | UnexpectedError
 # Feeds: claimed FEED_GROUP at a time as the ones before finish (at most twice that in hand),
 # and stored FEED_GROUP per transaction together with the next claim: an all-304 pass over N
 # feeds commits about N / FEED_GROUP times. FEED_FLUSH bounds how long a finished feed's new
@@ -174,7 +194,7 @@ async def poll_once(
     report = PollReport()
     flow = Flow(stop=stop or asyncio.Event())
     started = time.perf_counter()
-    async with asyncio.TaskGroup() as stages:
+    async with release_on_failure(app, now), asyncio.TaskGroup() as stages:
         stages.create_task(
             refresh_feeds(app, fetcher, now=now, rng=rng, report=report, sync=sync, flow=flow)
         )
@@ -192,9 +212,10 @@ async def poll_once(
         )
         if dispatch and app.settings.alerts.channels:
             stages.create_task(_deliver_alerts(app, fetcher, now, report, flow))
-    report.changes_new += decide_pending(app, now, wait=True, flow=flow)
-    if dispatch and app.settings.alerts.channels:
-        report.alerts_delivered += await _dispatch_alerts(app, fetcher, now)
+    async with release_on_failure(app, now):
+        report.changes_new += decide_pending(app, now, wait=True, flow=flow)
+        if dispatch and app.settings.alerts.channels:
+            report.alerts_delivered += await _dispatch_alerts(app, fetcher, now)
     app.metrics.pass_seconds.observe(time.perf_counter() - started)
     log.info(
         "poll pass done",
@@ -209,6 +230,38 @@ async def poll_once(
         },
     )
     return report
+
+
+@asynccontextmanager
+async def release_on_failure(app: App, now: datetime) -> AsyncIterator[None]:
+    """Run part of a pass; if it fails, give back the leases the pass took (claims made at
+    ``now``) so the next pass does not wait for them to expire. Leases that cannot be given
+    back yet (the database still fails) are given back at the start of a later pass."""
+    release_leases(app.engine, app.unreleased)
+    try:
+        yield
+    except BaseException as exc:
+        app.unreleased.append(now)
+        failure = _store_failure(exc)
+        if failure is not None:
+            # Pooled SQLite connections opened while the file was read-only stay read-only:
+            # fresh ones see the database as it is now.
+            app.engine.dispose()
+        release_leases(app.engine, app.unreleased)
+        if failure is not None:
+            raise StoreError(describe_store_error(app.engine, failure)) from exc
+        raise
+
+
+def _store_failure(exc: BaseException) -> sa_exc.SQLAlchemyError | None:
+    """The database error that failed a pass (inside a TaskGroup's ExceptionGroup too)."""
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := _store_failure(inner)) is not None:
+                return found
+    return None
 
 
 async def refresh_feeds(
@@ -231,11 +284,11 @@ async def refresh_feeds(
     if sync:
         sync_feeds(app.engine, app.settings.feeds, now)
     slots = asyncio.Semaphore(2 * app.settings.fetch.concurrency)
-    inflight: dict[asyncio.Task[FetchResult | FetchError | None], DueFeed] = {}
-    finished: list[tuple[DueFeed, FetchResult | FetchError | None]] = []
+    inflight: dict[asyncio.Task[FetchResult | FeedError | None], DueFeed] = {}
+    finished: list[tuple[DueFeed, FetchResult | FeedError | None]] = []
     exhausted = down = False
 
-    async def one(feed: DueFeed) -> FetchResult | FetchError | None:
+    async def one(feed: DueFeed) -> FetchResult | FeedError | None:
         async with slots:
             if flow.stop.is_set() or down:
                 return None  # not started: handed back
@@ -291,7 +344,7 @@ async def _next_group(inflight: dict[asyncio.Task[Any], Any], size: int, flush: 
 def _record_feeds(
     app: App,
     s: Session,
-    finished: Sequence[tuple[DueFeed, FetchResult | FetchError | None]],
+    finished: Sequence[tuple[DueFeed, FetchResult | FeedError | None]],
     now: datetime,
     rng: random.Random,
     report: PollReport,
@@ -316,7 +369,7 @@ def _record_feeds(
         if down and isinstance(outcome, NetworkError):
             _record_network_down(app, s, feed, outcome, now, report)
             continue
-        _record_feed(app, s, feed, outcome, now, rng, report)
+        _record_feed_isolated(app, s, feed, outcome, now, rng, report)
     return down
 
 
@@ -359,11 +412,11 @@ async def refresh_articles(
         flow = Flow()
         flow.feeds_done.set()
     slots = asyncio.Semaphore(2 * app.settings.fetch.concurrency)
-    inflight: dict[asyncio.Task[Fetched | FetchError | ExtractError | None], DueArticle] = {}
+    inflight: dict[asyncio.Task[Fetched | PageError | None], DueArticle] = {}
     done = total = 0
     patience = time.monotonic() + OTHERS_WAIT
 
-    async def one(article: DueArticle) -> Fetched | FetchError | ExtractError | None:
+    async def one(article: DueArticle) -> Fetched | PageError | None:
         async with slots:
             if flow.stop.is_set():
                 return None  # not started: handed back
@@ -371,6 +424,9 @@ async def refresh_articles(
                 return await _fetch_page(app, fetcher, pool, article)
             except (FetchError, ExtractError) as exc:
                 return exc
+            except Exception as exc:
+                log.exception("page failed unexpectedly", extra={"url": article.url})
+                return UnexpectedError("fetch", exc)
 
     try:
         while True:
@@ -475,7 +531,7 @@ async def _deliver_alerts(
         report.alerts_delivered += await _dispatch_alerts(app, fetcher, now)
 
 
-async def _fetch_feed(app: App, fetcher: Fetcher, feed: DueFeed) -> FetchResult | FetchError:
+async def _fetch_feed(app: App, fetcher: Fetcher, feed: DueFeed) -> FetchResult | FeedError:
     metrics = app.metrics
     started = time.perf_counter()
     try:
@@ -488,6 +544,9 @@ async def _fetch_feed(app: App, fetcher: Fetcher, feed: DueFeed) -> FetchResult 
             extra={"stage": "fetch", "feed": feed.name, "url": feed.url, "error_kind": exc.kind},
         )
         return exc
+    except Exception as exc:
+        log.exception("feed fetch failed unexpectedly", extra={"stage": "fetch", "feed": feed.name})
+        return UnexpectedError("fetch", exc)
     metrics.fetch_seconds.labels("feed").observe(time.perf_counter() - started)
     metrics.fetch_bytes.labels("feed").inc(len(result.content))
     log.info(
@@ -504,11 +563,34 @@ async def _fetch_feed(app: App, fetcher: Fetcher, feed: DueFeed) -> FetchResult 
     return result
 
 
+def _record_feed_isolated(
+    app: App,
+    s: Session,
+    feed: DueFeed,
+    outcome: FetchResult | FeedError,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    """:func:`_record_feed` under a savepoint: any exception is recorded as the feed's own
+    error (its new entries are rolled back, and read again when it next succeeds)."""
+    checked = report.feeds_checked
+    try:
+        with s.begin_nested():
+            _record_feed(app, s, feed, outcome, now, rng, report)
+    except Exception as exc:
+        # If recording the failure fails too, the database is failing: the pass fails
+        # (release_on_failure).
+        log.exception("feed failed unexpectedly", extra={"stage": "store", "feed": feed.name})
+        report.feeds_checked = checked + 1
+        _feed_failed(app, s, feed, UnexpectedError("store", exc), now, rng, report)
+
+
 def _record_feed(
     app: App,
     s: Session,
     feed: DueFeed,
-    outcome: FetchResult | FetchError,
+    outcome: FetchResult | FeedError,
     now: datetime,
     rng: random.Random,
     report: PollReport,
@@ -516,7 +598,7 @@ def _record_feed(
     settings = app.settings
     interval = _interval(app, feed.name)
     report.feeds_checked += 1
-    if isinstance(outcome, FetchError):
+    if isinstance(outcome, FetchError | UnexpectedError):
         _feed_failed(app, s, feed, outcome, now, rng, report)
         return
     if outcome.not_modified:
@@ -580,7 +662,7 @@ def _feed_failed(
     app: App,
     s: Session,
     feed: DueFeed,
-    exc: FetchError | ParseError,
+    exc: FeedError | ParseError,
     now: datetime,
     rng: random.Random,
     report: PollReport,
@@ -682,7 +764,7 @@ async def _fetch_page(
 
 def _store_pages(
     app: App,
-    group: Sequence[tuple[DueArticle, Fetched | FetchError | ExtractError | None]],
+    group: Sequence[tuple[DueArticle, Fetched | PageError | None]],
     now: datetime,
     rng: random.Random,
     report: PollReport,
@@ -698,14 +780,40 @@ def _store_pages(
         for article, outcome in group:
             if outcome is None:
                 continue
+            _store_page_isolated(app, s, rows[article.id], article, outcome, now, rng, report)
+
+
+def _store_page_isolated(
+    app: App,
+    s: Session,
+    row: Article,
+    article: DueArticle,
+    outcome: Fetched | PageError,
+    now: datetime,
+    rng: random.Random,
+    report: PollReport,
+) -> None:
+    """One page's outcome under a savepoint: an exception while storing it is recorded as the
+    page's own failure, and the other pages of the transaction are stored."""
+    counts = dataclasses.astuple(report)
+    try:
+        with s.begin_nested():
             report.articles_checked += 1
-            if isinstance(outcome, FetchError | ExtractError):
+            if isinstance(outcome, FetchError | ExtractError | UnexpectedError):
                 app.metrics.polls.labels("page", "error").inc()
-                _article_failed(app, s, rows[article.id], outcome, now, rng, report)
+                _article_failed(app, s, row, outcome, now, rng, report)
             else:
                 outcome_name = "not_modified" if outcome.analysed is None else "ok"
                 app.metrics.polls.labels("page", outcome_name).inc()
-                _store_page(app, s, rows[article.id], article, outcome, now, report)
+                _store_page(app, s, row, article, outcome, now, report)
+    except Exception as exc:
+        log.exception("page failed unexpectedly", extra={"stage": "store", "url": article.url})
+        for f, value in zip(dataclasses.fields(report), counts, strict=True):
+            if f.name != "errors":
+                setattr(report, f.name, value)
+        s.refresh(row)
+        report.articles_checked += 1
+        _article_failed(app, s, row, UnexpectedError("store", exc), now, rng, report)
 
 
 def _store_page(
@@ -762,13 +870,13 @@ def _article_failed(
     app: App,
     s: Session,
     row: Article,
-    exc: FetchError | ExtractError,
+    exc: PageError,
     now: datetime,
     rng: random.Random,
     report: PollReport,
 ) -> None:
     report.articles_failed += 1
-    temporary = isinstance(exc, FetchError) and exc.temporary
+    temporary = isinstance(exc, FetchError | UnexpectedError) and exc.temporary
     next_at = None
     if temporary and row.error_count < len(app.settings.defaults.revisit):
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None

@@ -36,7 +36,7 @@ from monitor.alerts.render import Rendered, render
 from monitor.alerts.views import load_views
 from monitor.config import AlertsConfig, EmailChannel, Settings, WebhookChannel
 from monitor.display import zone
-from monitor.errors import AlertError
+from monitor.errors import AlertError, UnexpectedError
 from monitor.models import Alert, AlertAttempt
 from monitor.store import session_scope
 from monitor.store.engine import is_sqlite
@@ -80,7 +80,9 @@ def next_attempt(
     at ``max_backoff``, and never before the receiver's Retry-After (itself capped at a day)."""
     delay = min(cfg.max_backoff, cfg.min_backoff * (1 << min(max(attempts - 1, 0), 30)))
     if retry_after is not None:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        # Clamped before it becomes a timedelta: a 20-digit Retry-After overflows one (issue 10).
+        wait = min(max(retry_after, 0.0), MAX_RETRY_AFTER.total_seconds())
+        delay = max(delay, timedelta(seconds=wait))
     return now + delay
 
 
@@ -101,13 +103,18 @@ async def dispatch_due(
         by_channel: dict[str, list[Job]] = {}
         for job in jobs:
             by_channel.setdefault(job.channel, []).append(job)
-        counts = await asyncio.gather(
+        # Every channel finishes (and records what it sent) even when another one fails.
+        results = await asyncio.gather(
             *(
                 _deliver_channel(engine, settings.alerts, name, batch, http, now, down)
                 for name, batch in by_channel.items()
-            )
+            ),
+            return_exceptions=True,
         )
-        delivered += sum(counts)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        delivered += sum(r for r in results if isinstance(r, int))
         if len(ids) < BATCH:
             return delivered
 
@@ -212,7 +219,12 @@ async def _deliver_channel(
         if name in down:
             _postpone(engine, [j.alert_id for j in jobs[i:]], down[name])
             break
-        outcome = await _attempt(channel, name, job, http, now)
+        try:
+            outcome = await _attempt(channel, name, job, http, now)
+        except Exception as exc:
+            # A bug for one alert is that alert's recorded failure, never a stopped dispatch.
+            log.exception("alert delivery failed unexpectedly", extra={"alert_id": job.alert_id})
+            outcome = Outcome(ok=False, error=str(UnexpectedError("alerts", exc)))
         outcome.next_at = _record(engine, cfg, job, outcome, now)
         if outcome.ok:
             delivered += 1
@@ -285,7 +297,8 @@ def _record(
             alert.state, alert.delivered_at, alert.next_attempt_at = "delivered", now, None
             alert.last_error = None
         elif outcome.permanent or alert.attempts >= cfg.max_attempts:
-            alert.state, alert.next_attempt_at, alert.last_error = "dead", None, outcome.error
+            alert.state, alert.next_attempt_at = "dead", None
+            alert.last_error = _dead_error(outcome, alert.attempts)
         else:
             next_at = next_attempt(now, alert.attempts, cfg, outcome.retry_after)
             alert.state, alert.next_attempt_at, alert.last_error = "failed", next_at, outcome.error
@@ -319,6 +332,17 @@ def _record(
         },
     )
     return next_at
+
+
+def _dead_error(outcome: Outcome, attempts: int) -> str:
+    """The last error of an alert that will not be tried again: no "will retry" in it."""
+    error = (outcome.error or "failed").removesuffix("; will retry")
+    if outcome.permanent:
+        return error
+    return (
+        f"{error}; gave up after {attempts} attempts (alerts.max_attempts): fix the receiver, "
+        "then `monitor alerts --retry ID`"
+    )
 
 
 def _postpone(engine: Engine, ids: list[int], when: datetime) -> None:

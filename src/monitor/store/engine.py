@@ -24,6 +24,7 @@ from sqlmodel import Session
 from monitor.errors import StoreError
 
 ENV_MIGRATIONS = "MONITOR_MIGRATIONS"
+WRITE_OPTION = "monitor_writes"
 
 
 def normalize_url(url: str) -> str:
@@ -65,7 +66,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A transaction that will write takes the write lock at BEGIN (session_scope), so it waits
+    # up to busy_timeout for another writer; a plain BEGIN that writes later fails at once with
+    # "database is locked" (issue 10). Reads keep a plain BEGIN and never block writers (WAL).
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -143,6 +148,28 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         raise StoreError(f"store: cannot migrate {engine.url!r}: {exc.orig}") from exc
 
 
+def describe_store_error(engine: Engine, exc: BaseException) -> str:
+    """What a database error means for the user, and what to do: read-only, full, locked or
+    unreachable database (the service retries on every tick and resumes by itself)."""
+    where = engine.url.render_as_string(hide_password=True)
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).lower()
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        what = "is read-only; make the file and its folder writable by this user"
+    elif "full" in text or "no space" in text or "could not extend" in text:
+        what = "is out of disk space; free some space"
+    elif "locked" in text:
+        what = (
+            "is locked by another process for longer than the 30 s busy timeout; "
+            "find the process holding it"
+        )
+    elif "disk i/o" in text:
+        what = "had a disk I/O error; check the disk and free space"
+    else:
+        what = f"failed ({type(orig).__name__}: {str(orig).strip()[:300]})"
+    return f"store: the database {where} {what}; the pass was abandoned and is retried"
+
+
 def head_revision() -> str:
     """The newest migration shipped with this version of the package."""
     from alembic.script import ScriptDirectory
@@ -183,9 +210,12 @@ def check_connection(engine: Engine) -> None:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on any exception."""
+    """A session whose transaction commits on success and rolls back on any exception.
+
+    Its transaction writes: on SQLite it begins with ``BEGIN IMMEDIATE``."""
     with Session(engine, expire_on_commit=False) as session:
         try:
+            session.connection(execution_options={WRITE_OPTION: True})
             yield session
             session.commit()
         except BaseException:
