@@ -15,6 +15,7 @@ from monitor.alerts.render import ChangeView, Evidence, HistoryEntry, render, sh
 from monitor.alerts.rules import matches, routes, severity
 from monitor.alerts.webhook import body_of, schema, sign, verify_signature
 from monitor.config import AlertRule, AlertsConfig, parse_settings
+from monitor.display import zone
 from monitor.errors import ConfigError
 from monitor.models import Change
 
@@ -289,3 +290,11 @@ def test_feeds_yaml_alerts_example_is_valid_once_uncommented() -> None:
     settings = parse_settings(example, env=env)
     assert len(settings.alerts.channels) == 2 and len(settings.alerts.rules) == 2
     assert parse_settings(text, env={}).alerts.channels == ()
+
+
+def test_emails_show_times_in_the_display_time_zone() -> None:
+    out = render([view()], alert_id=1, key="k-1", digest=False, tz=zone("Europe/Paris"))
+    assert " CEST" in out.text or " CET" in out.text
+    assert " UTC" not in out.text
+    # The webhook payload stays in UTC, ISO 8601.
+    assert out.payload["changes"][0]["decided_at"].endswith("Z")

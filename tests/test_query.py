@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 from monitor.cli import main
 from monitor.config import Settings
 from monitor.display import zone
+from monitor.models import Article, ArticleVersion
 from monitor.query import parse_since, parse_time
 
 from .factories import (
@@ -395,3 +397,17 @@ def test_tables_show_times_in_the_display_time_zone(
     # JSON keeps ISO 8601 in UTC with its offset.
     rows = run_json(capsys, "--config", str(config), "changes")
     assert all(r["decided"].endswith("+00:00") for r in rows)
+
+
+def test_evidence_shows_the_title_its_version_had(
+    story: Story, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The outlet retitled the article after the version that stated the figure.
+    with engine.begin() as conn:
+        conn.execute(sa.update(ArticleVersion).values(title="Headline when it said so"))
+        conn.execute(sa.update(Article).values(title="Headline rewritten later"))
+    changes = run_json(capsys, "changes")
+    titles = {c["evidence"]["title"] for c in changes if c["evidence"]}
+    assert titles == {"Headline when it said so"}
+    history = run_json(capsys, "history", "coalition.countries")
+    assert {e["title"] for v in history for e in v["evidence"]} == {"Headline when it said so"}

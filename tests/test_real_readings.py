@@ -45,6 +45,13 @@ NUMERIC = [
         "The inquiry has received over 40 files so far.",
         {((41, None), None)},
     ),
+    # what remains is a count of its own, not an increment
+    (
+        "remaining-is-a-count",
+        "inquiry.files",
+        "The agency still holds 12 remaining files from the inquiry.",
+        {(12, None)},
+    ),
     # coordinated figures, each with its category
     (
         "coordinated-with-categories",
@@ -158,6 +165,46 @@ NUMERIC = [
         "The mission drew on Spain and on Norway, which sent 600 troops.",
         {(600, "Norway")},
     ),
+    # a counterfactual and a difference are not figures of the fact
+    (
+        "counterfactual",
+        "vote.seats",
+        "Polls suggest the party could win 50 seats if an election were held now.",
+        set(),
+    ),
+    (
+        "difference-ahead-of",
+        "vote.seats",
+        "In the election it won 35 seats, 10 seats ahead of its closest rival.",
+        {(35, None)},
+    ),
+    (
+        "margin-of-error",
+        "vote.seats",
+        "The election exit poll has a margin of error of two seats.",
+        set(),
+    ),
+    (
+        "and-then-more-than",
+        "quake.toll",
+        "The earthquake left 120 dead and destroyed more than 3,000 homes.",
+        {(120, None)},
+    ),
+    # a joint key after the noun is no one's own
+    (
+        "joint-key-after",
+        "flu.cases",
+        "The flu outbreak has passed 220 cases in Ohio and New Jersey.",
+        {((221, None), None)},
+    ),
+    # a figure with its own noun and cue needs the story's subject only in its paragraph
+    (
+        "cue-and-noun-subject-in-paragraph",
+        "quake.hospital",
+        "The earthquake struck at dawn. Rescue teams worked all day. Roads were cut. "
+        "Nine patients have been hospitalized.",
+        {(9, None)},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",
@@ -245,6 +292,7 @@ SYNONYMS = [
     ("partners", "The treaty unites 34 partners.", 34),
     ("leaders", "Leaders from 35 countries gathered for the summit.", 35),
     ("delegations", "Delegations from 36 countries came to the summit.", 36),
+    ("heads-of-state-of-countries", "Heads of state of 37 countries attended the summit.", 37),
 ]
 
 

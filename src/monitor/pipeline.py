@@ -82,6 +82,7 @@ from monitor.store.feeds import (
     link_entries,
     record_feed_failure,
     record_feed_success,
+    record_feeds_not_modified,
     release_feeds,
     sync_feeds,
 )
@@ -357,7 +358,6 @@ async def refresh_feeds(
         for task in inflight:
             task.cancel()
         flow.feeds_done.set()
-        flow.found.set()
 
 
 async def _next_group(inflight: dict[asyncio.Task[Any], Any], size: int, flush: float) -> list[Any]:
@@ -402,13 +402,20 @@ def _record_feeds(
     unstarted = [feed.id for feed, outcome in finished if outcome is None]
     release_feeds(s, unstarted)
     report.feeds_released += len(unstarted)
+    unchanged: list[dict[str, object]] = []
     for feed, outcome in finished:
         if outcome is None:
             continue
         if down and isinstance(outcome, NetworkError):
             _record_network_down(app, s, feed, outcome, now, report)
             continue
-        _record_feed_isolated(app, s, feed, outcome, now, rng, report)
+        if isinstance(outcome, FetchResult) and outcome.not_modified:
+            # Nothing written yet (stored with the group below): no savepoint needed.
+            _record_feed(app, s, feed, outcome, now, rng, report, unchanged)
+            continue
+        _record_feed_isolated(app, s, feed, outcome, now, rng, report, unchanged)
+    # Most checks of a running service are 304s: their rows are updated together.
+    record_feeds_not_modified(s, unchanged)
     return down
 
 
@@ -490,7 +497,7 @@ async def refresh_articles(
                         return
                     await asyncio.sleep(OTHERS_POLL)
                     continue
-                await _either(flow.found, flow.stop)
+                await _either(flow.found, flow.stop, flow.feeds_done)
                 continue
             group = await _next_group(inflight, STORE_GROUP, STORE_WAIT)
             _store_pages(app, group, now, rng, report)
@@ -610,13 +617,14 @@ def _record_feed_isolated(
     now: datetime,
     rng: random.Random,
     report: PollReport,
+    unchanged: list[dict[str, object]],
 ) -> None:
     """:func:`_record_feed` under a savepoint: any exception is recorded as the feed's own
     error (its new entries are rolled back, and read again when it next succeeds)."""
     checked = report.feeds_checked
     try:
         with s.begin_nested():
-            _record_feed(app, s, feed, outcome, now, rng, report)
+            _record_feed(app, s, feed, outcome, now, rng, report, unchanged)
     except Exception as exc:
         if _database_failing(exc):
             raise
@@ -635,7 +643,9 @@ def _record_feed(
     now: datetime,
     rng: random.Random,
     report: PollReport,
+    unchanged: list[dict[str, object]],
 ) -> None:
+    """Store one feed's check in ``s``; a 304 joins ``unchanged``, stored with its group."""
     settings = app.settings
     interval = _interval(app, feed.name)
     report.feeds_checked += 1
@@ -653,15 +663,14 @@ def _record_feed(
             max_age=outcome.max_age,
             rng=rng,
         )
-        record_feed_success(
-            s,
-            feed.id,
-            now=now,
-            next_check_at=next_at,
-            status=304,
-            etag=outcome.etag,
-            last_modified=outcome.last_modified,
-            outcome="not_modified",
+        unchanged.append(
+            {
+                "id": feed.id,
+                "now": now,
+                "next_check_at": next_at,
+                "etag": outcome.etag,
+                "last_modified": outcome.last_modified,
+            }
         )
         return
     try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.outbox import STATES
 from monitor.commands import print_json, print_table
+from monitor.display import when_text, zone
 from monitor.query import iso
 
 if TYPE_CHECKING:
@@ -137,6 +138,7 @@ def _list(app: Any, args: argparse.Namespace) -> None:
     if args.format == "json":
         print_json(records)
         return
+    tz = zone(app.settings.display.timezone)
     if not records:
         which = f" in state {args.state!r}" if args.state else ""
         sys.stdout.write(f"no alerts{which}\n")
@@ -151,8 +153,8 @@ def _list(app: Any, args: argparse.Namespace) -> None:
                 r["attempts"],
                 (r["fact"] or "") + (f" [{r['qualifier']}]" if r["qualifier"] else ""),
                 r["kind"],
-                _short(r["created"]),
-                _short(r["delivered"] or r["next_attempt"]),
+                when_text(r["created"], tz),
+                when_text(r["delivered"] or r["next_attempt"], tz),
                 r["last_error"] or "",
             ]
             for r in records
@@ -160,10 +162,6 @@ def _list(app: Any, args: argparse.Namespace) -> None:
         width=160,  # piped: one full line per alert, for grep
         shape=_one_line,
     )
-
-
-def _short(iso: str | None) -> str:
-    return iso[5:16].replace("T", " ") if iso else ""
 
 
 def _one_line(table: Table) -> None:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from monitor.facts.document import Document
 from monitor.facts.spec import NumericFactSpec
-from monitor.facts.text import phrase_regex, phrases_pattern
+from monitor.facts.text import noun_lemmas, phrase_regex, phrases_pattern
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ def _with_synonyms(units: tuple[str, ...]) -> tuple[str, ...]:
     extra: list[str] = []
     for unit in units:
         if not unit.startswith("re:"):
-            lemma = unit.lower().removesuffix("s").replace("countrie", "country")
-            extra.extend(SYNONYMS.get(lemma, ()))
+            word = unit.lower()
+            for lemma in {word, *noun_lemmas(word)}:
+                extra.extend(SYNONYMS.get(lemma, ()))
     return tuple(dict.fromkeys((*units, *extra)))
 
 
@@ -115,7 +116,7 @@ _MODIFIERS = frozenset(
     "more other further additional extra new remaining and or active foreign western allied "
     "partner member participating contributing regular combat ground".split()
 )
-_COMPLEMENT = frozenset("more other further additional extra new remaining".split())
+_COMPLEMENT = frozenset("more other further additional extra new".split())
 # After these, a number has no noun of its own: "Thirty-five were represented", "at 31, ...".
 _FUNCTION = frozenset(
     "in on at to for from of by with and or but is are was were be been has have had will would "
@@ -217,6 +218,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "delegations",
     ),
     "nation": ("countries", "states", "governments", "allies", "partners", "delegations"),
+    "people": ("individuals", "persons"),
+    "person": ("individuals", "persons", "people"),
     "troop": (
         "soldiers",
         "personnel",

@@ -83,6 +83,27 @@ _HYPOTHETICAL = re.compile(
     r"|^\W*(?:that|this|which)\s+would\s+(?:give|mean|make|produce|leave|amount\s+to|add\s+up)\b",
     re.I,
 )
+_COUNTERFACTUAL = re.compile(
+    r"[^.;]{0,80}?\b(?:if|unless)\s+(?:\w+\s+){0,5}?(?:were|had\s+been|was\s+to|were\s+to)\b",
+    re.I,
+)
+_MARGIN = re.compile(r"\b(?:margin|lead|gap|difference)\s+(?:of\s+error\s+)?of\s+$", re.I)
+_DIFFERENCE = re.compile(
+    r"\s*(?:more|fewer|less)\s+than\b|\s*(?:ahead\s+of|behind|short\s+of)\b", re.I
+)
+_UNIT_WORDS = re.compile(
+    r"(?:\s+(?!(?:and|or|but|left|with)\b)[A-Za-z][\w'’-]*){0,2}?"
+    r"(?=\s+(?:more|fewer|less|ahead|behind|short)\b)",
+    re.I,
+)
+
+
+def _unit_end(text: str, end: int, limit: int) -> int:
+    """Where the words after a figure end before a comparison ("10 seats| ahead of")."""
+    m = _UNIT_WORDS.match(text, end, limit)
+    return m.end() if m is not None else end
+
+
 # An analysts' reckoning, not a plan: "Some analysts argue a deterrent would need 100,000".
 _ANALYSTS_CONDITIONAL = re.compile(
     r"\b(?:analysts?|experts?|think[-\s]tanks?|researchers?|commentators?|scholars?|academics?)"
@@ -156,6 +177,13 @@ def read_mention(doc: Document, start: int, end: int, region: tuple[int, int]) -
     lead = text[max(region[0], start - _REACH) : start]
     opening = text[max(span.start, start - _REACH) : start]
     if _HYPOTHETICAL.search(opening) or _ANALYSTS_CONDITIONAL.search(opening):
+        return Reading("current", 0.0, drop=True)
+    # "he could win 50 seats if new elections were held": a counterfactual, not a figure.
+    if _COUNTERFACTUAL.match(text, end, min(span.end, end + _REACH)):
+        return Reading("current", 0.0, drop=True)
+    # "a margin of error of two seats", "10 seats ahead of the rival", "18 more than it has":
+    # a difference between two figures, not one of them.
+    if _MARGIN.search(lead[-40:]) or _DIFFERENCE.match(text, _unit_end(text, end, span.end)):
         return Reading("current", 0.0, drop=True)
     if _COMPARED.search(lead) and _NOW_AFTER.match(text[end : end + 20]):
         # "a ceiling of 800,000, down from 880,000 today": today's size, not an earlier cap.

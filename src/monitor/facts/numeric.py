@@ -230,13 +230,20 @@ def _judge(
         headline = doc.headline
         answer = doc.question_before(doc.sentence_of(amount.start)) is not None
         if (
-            ph.subjects is None
-            or headline is None
-            or not answer
-            or not ph.subjects.search(text, headline.start, headline.end)
+            ph.subjects is not None
+            and headline is not None
+            and answer
+            and ph.subjects.search(text, headline.start, headline.end)
         ):
+            confidence = _HEADLINE_CONFIDENCE
+        elif (
+            ph.cues is not None and head.how == "unit" and _subject_in_story(doc, ph, amount.start)
+        ):
+            # "Nine patients have been hospitalized": its own noun and cue say what it is; the
+            # story's subject named in its paragraph or headline is enough.
+            confidence = _HEADLINE_CONFIDENCE
+        else:
             return f"no subject within subject_window ({spec.subject_window}) sentences"
-        confidence = _HEADLINE_CONFIDENCE
     if ph.cues is not None and _not_the_cap(doc, region, amount.start, amount.end, ph):
         return "the thing's present size or a yardstick, not the value its cue states"
     start, end = min(head.span_start, amount.start), max(head.span_end, amount.end)
@@ -275,6 +282,19 @@ def _exclusion(text: str, ph: Phrases, a: int, b: int) -> str | None:
         if not inside:
             return hit.group(0)
     return None
+
+
+def _subject_in_story(doc: Document, ph: Phrases, at: int) -> bool:
+    """Whether a subject is named in the paragraph of ``at`` or in the headline."""
+    if ph.subjects is None:
+        return True
+    text = doc.text
+    para_start = max(0, text.rfind("\n\n", 0, at))
+    para_end = text.find("\n\n", at)
+    if ph.subjects.search(text, para_start, para_end if para_end >= 0 else len(text)):
+        return True
+    headline = doc.headline
+    return headline is not None and bool(ph.subjects.search(text, headline.start, headline.end))
 
 
 def _dated_before(doc: Document, i: int, since: int) -> bool:

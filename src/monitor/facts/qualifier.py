@@ -192,9 +192,17 @@ def _from_after(doc: Document, ph: Phrases, end: int, limit: int) -> str | None:
     if m is None:
         return None
     for name, pattern in ph.names:
-        if pattern.match(doc.text, m.end(), limit):
+        hit = pattern.match(doc.text, m.end(), limit)
+        if hit is not None:
+            # "220 cases in New Mexico and Texas": both, so no one's own figure
+            more = _AND_NAME.match(doc.text, hit.end(), limit)
+            if more is not None and any(p.match(doc.text, more.end(), limit) for _, p in ph.names):
+                return None
             return name
     return None
+
+
+_AND_NAME = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*&\s*)(?:the\s+)?", re.I)
 
 
 def name_in(doc: Document, ph: Phrases, start: int, end: int) -> str | None:

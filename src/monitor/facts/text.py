@@ -107,6 +107,13 @@ def inflections(word: str, how: Inflect) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+def noun_lemmas(word: str) -> tuple[str, ...]:
+    """The singular forms of a noun ("countries" -> "country"), from lemminflect's lexicon."""
+    import lemminflect
+
+    return tuple(x.lower() for x in lemminflect.getAllLemmas(word).get("NOUN", ()))
+
+
 @lru_cache(maxsize=1024)
 def _compiled(phrases: tuple[str, ...], inflect: Inflect) -> re.Pattern[str] | None:
     if not phrases:

@@ -194,6 +194,45 @@ def record_feed_success(
     s.add(row)
 
 
+def record_feeds_not_modified(s: Session, checks: Sequence[dict[str, object]]) -> None:
+    """Many 304 answers at once (one statement, executed for each): validators kept unless the
+    server sent new ones, error state reset. Each item has ``id``, ``now``, ``next_check_at``,
+    ``etag``, ``last_modified``."""
+    if not checks:
+        return
+    t = Feed.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa.update(t)
+        .where(t.c.id == sa.bindparam("_id"))
+        .values(
+            last_checked_at=sa.bindparam("_now"),
+            last_success_at=sa.bindparam("_now"),
+            last_status=304,
+            last_outcome="not_modified",
+            etag=sa.func.coalesce(sa.bindparam("_etag", type_=sa.String), t.c.etag),
+            last_modified=sa.func.coalesce(sa.bindparam("_lm", type_=sa.String), t.c.last_modified),
+            error_count=0,
+            error_kind=None,
+            error_message=None,
+            next_check_at=sa.bindparam("_next"),
+            lease_until=None,
+        )
+    )
+    s.execute(
+        stmt,
+        [
+            {
+                "_id": c["id"],
+                "_now": c["now"],
+                "_next": c["next_check_at"],
+                "_etag": c["etag"],
+                "_lm": c["last_modified"],
+            }
+            for c in checks
+        ],
+    )
+
+
 def record_feed_failure(
     s: Session,
     feed_id: int,
