@@ -250,9 +250,31 @@ def test_overview_shows_every_fact_with_value_status_outlets_and_a_timeline(
     )
 
     page.get_by_label("Fact").select_option("force.troops")
-    page.get_by_role("button", name="Filter").click()
-    expect(page).to_have_url(re.compile(r"\?fact=force\.troops$"))
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"\?fact=force\.troops&as_of=$"))
     expect(page.locator("section.fact")).to_have_count(1)
+
+
+def test_overview_as_of_makes_the_disputed_key_stand_out(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/ui/")
+    expect(page.locator("tr.disputed")).to_have_count(0)
+    page.get_by_label("As of").fill("2025-03-06T00:00")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        ["As the monitor saw it on 2025-03-06 00:00 UTC", "1 disputed key"]
+    )
+    row = page.locator("tr.disputed")
+    expect(row).to_have_count(1)
+    expect(row.locator("td[data-label=Value]")).to_contain_text("26")
+    expect(row.locator("td[data-label=Value]")).to_contain_text("disputed by 24 (Danube Dispatch)")
+    expect(row.locator("td[data-label=Status]")).to_have_text("disputed")
+    # Facts first stated later had no value yet, and a link keeps the moment.
+    expect(page.locator("section.fact", has_text="coalition.pledged")).to_contain_text(
+        "No value by then"
+    )
+    row.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/ui/facts/coalition\.countries\?as_of=2025-03-06"))
+    expect(page.get_by_role("group", name="Sources disagree")).to_be_visible()
 
 
 def test_a_fact_timeline_links_each_point_to_its_highlighted_evidence(

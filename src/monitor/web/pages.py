@@ -135,15 +135,18 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
         return response
 
     @router.get("/ui/", dependencies=guarded)
-    def overview(request: Request, s: Db, fact: str | None = None) -> Response:
-        rows = query.facts(s, cfg=settings.history)
+    def overview(
+        request: Request, s: Db, fact: str | None = None, as_of: str | None = None
+    ) -> Response:
+        when, problem = _as_of(as_of, tz)
+        rows = query.facts(s, as_of=when, cfg=settings.history)
         known = sorted({f.id for f in settings.facts} | {r["fact"] for r in rows})
         if fact:
             rows = [r for r in rows if r["fact"] == fact]
-        last = _last_changes(s)
-        lines = _timelines(s)
+        last = _last_changes(s, when)
+        lines = _timelines(s) if when is None else _timelines_as_of(s, known, when, settings)
         every = [v for vs in lines.values() for v in vs]
-        window = chart.extent(every, None) if every else None
+        window = chart.extent(every, when) if every else None
         groups: dict[str, list[dict[str, Any]]] = {f: [] for f in known if not fact or f == fact}
         for r in rows:
             key = (r["fact"], r["qualifier"], r["term"])
@@ -165,6 +168,9 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
             labels=labels,
             facts=known,
             fact=fact,
+            as_of=when,
+            as_of_value=_picker(when, tz),
+            problem=problem,
             disputed=sum(1 for g in groups.values() for r in g if r["disputed"]),
         )
 
@@ -175,12 +181,7 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
         fact: str,
         as_of: Annotated[str | None, Query()] = None,
     ) -> Response:
-        when, problem = None, None
-        if as_of:
-            try:
-                when = _local_time(as_of, tz)
-            except ValueError as exc:
-                problem = str(exc)
+        when, problem = _as_of(as_of, tz)
         try:
             versions = query.history(s, fact, as_of=when, cfg=settings.history)
         except query.NotFoundError as exc:
@@ -238,7 +239,7 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
             terms=is_terms,
             sections=sections,
             as_of=when,
-            as_of_value=when.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if when else "",
+            as_of_value=_picker(when, tz),
             problem=problem,
             changes_link="/ui/changes?" + urlencode({"fact": fact}),
         )
@@ -393,6 +394,20 @@ def _local(target: str) -> str:
     return target
 
 
+def _as_of(value: str | None, tz: tzinfo) -> tuple[datetime | None, str | None]:
+    """The page's ``as_of`` (or None) and what is wrong with it (or None)."""
+    if not value:
+        return None, None
+    try:
+        return _local_time(value, tz), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _picker(when: datetime | None, tz: tzinfo) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if when else ""
+
+
 def _local_time(value: str, tz: tzinfo) -> datetime:
     """A date/time typed in the page: in the display time zone unless it carries an offset."""
     try:
@@ -421,10 +436,14 @@ def _key_name(row: dict[str, Any], term_labels: dict[str, dict[str, str]]) -> st
     return row["qualifier"] or "overall"
 
 
-def _last_changes(s: Session) -> dict[tuple[str, str | None, str | None], datetime]:
+def _last_changes(
+    s: Session, as_of: datetime | None
+) -> dict[tuple[str, str | None, str | None], datetime]:
     stmt = select(
         Change.fact, Change.qualifier, Change.term, sa.func.max(Change.decided_at)
     ).group_by(col(Change.fact), col(Change.qualifier), col(Change.term))
+    if as_of is not None:
+        stmt = stmt.where(col(Change.decided_at) <= as_of)
     out = {}
     for fact, qualifier, term, at in s.exec(stmt).all():
         if at is not None:
@@ -450,6 +469,21 @@ def _timelines(s: Session) -> dict[tuple[str, str | None, str | None], list[dict
                 "superseded_at": query.iso(v.superseded_at),
             }
         )
+    return out
+
+
+def _timelines_as_of(
+    s: Session, facts: list[str], as_of: datetime, settings: Settings
+) -> dict[tuple[str, str | None, str | None], list[dict[str, Any]]]:
+    """Every key's versions as the monitor knew them at ``as_of``."""
+    out: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
+    for fact in facts:
+        try:
+            versions = query.history(s, fact, as_of=as_of, cfg=settings.history)
+        except query.NotFoundError:
+            continue
+        for v in versions:
+            out.setdefault((v["fact"], v["qualifier"], v["term"]), []).append(dict(v))
     return out
 
 
