@@ -51,7 +51,7 @@ from monitor.errors import (
     StoreError,
     UnexpectedError,
 )
-from monitor.extract import Page, extract_page, make_pool, start_pool, warm_up
+from monitor.extract import Page, budget_error, extract_page, make_pool, start_pool, warm_up
 from monitor.facts import Finding, find_facts
 from monitor.facts.spec import FactSpec
 from monitor.facts.warm import warm_up_text
@@ -151,7 +151,8 @@ async def open_runtime(
     starts them); ``warm=True`` starts and warms them now (benchmarks).
     """
     client = build_client(app.settings.fetch)
-    pool = make_pool(workers, warm_up_worker, (app.settings.facts,))
+    budget = app.settings.fetch.page_budget.total_seconds()
+    pool = make_pool(workers, warm_up_worker, (app.settings.facts,), budget=budget)
     try:
         if warm:
             await start_pool(pool, workers)
@@ -190,12 +191,18 @@ async def poll_once(
     ``sync=False`` skips making the feeds table follow the settings (the service syncs at start
     and on reload). Setting ``stop`` ends the pass early: nothing more is claimed, and claims not
     yet started are handed back. ``progress(done, total)`` is called as pages are finished.
+    The pass stops itself the same way after ``defaults.pass_budget``: due work that did not
+    fit is the next pass's.
     """
     rng = rng or random.Random()
     report = PollReport()
     flow = Flow(stop=stop or asyncio.Event())
     started = time.perf_counter()
-    async with release_on_failure(app, now), asyncio.TaskGroup() as stages:
+    async with (
+        release_on_failure(app, now),
+        _budget(app, flow, stop),
+        asyncio.TaskGroup() as stages,
+    ):
         stages.create_task(
             refresh_feeds(app, fetcher, now=now, rng=rng, report=report, sync=sync, flow=flow)
         )
@@ -234,6 +241,32 @@ async def poll_once(
 
 
 @asynccontextmanager
+async def _budget(app: App, flow: Flow, stop: asyncio.Event | None) -> AsyncIterator[None]:
+    """Stop claiming work after ``defaults.pass_budget`` (the caller's ``stop`` is left alone)."""
+    budget = app.settings.defaults.pass_budget.total_seconds()
+    own = asyncio.Event()
+    outer, flow.stop = flow.stop, own
+
+    def over() -> None:
+        log.warning(
+            "pass budget of %g s reached; the rest of the due work is left to the next pass",
+            budget,
+            extra={"stage": "poll"},
+        )
+        own.set()
+
+    timer = asyncio.get_running_loop().call_later(budget, over)
+    relay = asyncio.ensure_future(outer.wait())
+    relay.add_done_callback(lambda _: own.set())
+    try:
+        yield
+    finally:
+        timer.cancel()
+        relay.cancel()
+        flow.stop = outer
+
+
+@asynccontextmanager
 async def release_on_failure(app: App, now: datetime) -> AsyncIterator[None]:
     """Run part of a pass; if it fails, give back the leases the pass took (claims made at
     ``now``) so the next pass does not wait for them to expire. Leases that cannot be given
@@ -252,6 +285,12 @@ async def release_on_failure(app: App, now: datetime) -> AsyncIterator[None]:
         if failure is not None:
             raise StoreError(describe_store_error(app.engine, failure)) from exc
         raise
+
+
+def _database_failing(exc: Exception) -> bool:
+    """Whether ``exc`` is the database failing (full, read-only, locked, gone), which no row is
+    to blame for: the pass fails and is retried, rather than a source backing off."""
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
 
 
 def _store_failure(exc: BaseException) -> sa_exc.SQLAlchemyError | None:
@@ -589,6 +628,8 @@ def _record_feed_isolated(
         with s.begin_nested():
             _record_feed(app, s, feed, outcome, now, rng, report, unchanged)
     except Exception as exc:
+        if _database_failing(exc):
+            raise
         # If recording the failure fails too, the database is failing: the pass fails
         # (release_on_failure).
         log.exception("feed failed unexpectedly", extra={"stage": "store", "feed": feed.name})
@@ -818,6 +859,8 @@ def _store_page_isolated(
                 app.metrics.polls.labels("page", outcome_name).inc()
                 _store_page(app, s, row, article, outcome, now, report)
     except Exception as exc:
+        if _database_failing(exc):
+            raise
         log.exception("page failed unexpectedly", extra={"stage": "store", "url": article.url})
         for f, value in zip(dataclasses.fields(report), counts, strict=True):
             if f.name != "errors":
@@ -874,7 +917,14 @@ async def _analyse(
     if pool is None:
         return analyse(result.content, result.url, facts)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, analyse, result.content, result.url, facts)
+    try:
+        return await loop.run_in_executor(pool, analyse, result.content, result.url, facts)
+    except Exception as exc:
+        # Over fetch.page_budget, or the worker died: the page's own failure.
+        error = budget_error(exc, result.url, getattr(pool, "budget", None))
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _article_failed(
