@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import multiprocessing
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -39,6 +43,7 @@ from monitor.store import create_db_engine, migrate
 from monitor.web.chart import STATUS_COLOURS
 
 from .conftest import PG_URL, REPO
+from .servers import free_port
 
 # Under xdist, one worker runs this module: the databases are filled once, one browser starts.
 pytestmark = pytest.mark.xdist_group("browser")
@@ -473,3 +478,44 @@ def test_status_colours_drawn_in_charts_are_readable_under_white_words() -> None
 
     for status, colour in STATUS_COLOURS.items():
         assert (1.05) / (luminance(colour) + 0.05) >= 4.5, status
+
+
+def test_monitor_run_serves_the_pages_and_keeps_its_logs_json(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"database_url: sqlite:///{tmp_path / 'run.sqlite'}\n"
+        f"api:\n  serve_with_run: true\n  port: {port}\n",
+        encoding="utf-8",
+    )
+    argv = ["--config", str(config), "--log-format", "json", "run", "--workers", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "monitor run did not serve"
+            try:
+                if httpx.get(f"{base}/health").is_success:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        # No tokens: loopback only, and the pages need no sign-in.
+        overview = httpx.get(f"{base}/ui/")
+        assert overview.status_code == 200 and "Tracked facts" in overview.text
+        missing = httpx.get(f"{base}/ui/facts/nothing.here")
+        assert missing.status_code == 404 and "no history for fact &#39;nothing.here&#39;" in (
+            missing.text
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    lines = err.splitlines()
+    assert lines and all(json.loads(line) for line in lines)
+    assert "\x1b" not in err and "color_message" not in err
+    assert any(json.loads(line)["msg"] == "api GET /ui/ 200" for line in lines)

@@ -493,7 +493,9 @@ async def refresh_articles(
                 if flow.feeds_done.is_set() and not flow.found.is_set():
                     # Other workers may still be listing pages: help with them (for a while:
                     # a crashed worker's leases last longer).
-                    if time.monotonic() > patience or not feeds_in_flight(app.engine, now):
+                    if time.monotonic() > patience or not feeds_in_flight(
+                        app.engine, now, within=timedelta(seconds=OTHERS_WAIT)
+                    ):
                         return
                     await asyncio.sleep(OTHERS_POLL)
                     continue

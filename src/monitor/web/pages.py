@@ -8,7 +8,6 @@ without one a browser is sent to the sign-in form and comes back where it was go
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -32,8 +31,8 @@ from monitor.display import (
     when_text,
     zone,
 )
-from monitor.models import Alert, ArticleVersion, Change, FactVersion, Feed, Observation
-from monitor.web import chart
+from monitor.models import Alert, Change, Feed
+from monitor.web import chart, data
 from monitor.web.auth import COOKIE, Gate
 from monitor.web.diff import highlight, word_diff
 
@@ -143,8 +142,10 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
         known = sorted({f.id for f in settings.facts} | {r["fact"] for r in rows})
         if fact:
             rows = [r for r in rows if r["fact"] == fact]
-        last = _last_changes(s, when)
-        lines = _timelines(s) if when is None else _timelines_as_of(s, known, when, settings)
+        last = data.last_changes(s, when)
+        lines = (
+            data.timelines(s) if when is None else data.timelines_as_of(s, known, when, settings)
+        )
         every = [v for vs in lines.values() for v in vs]
         window = chart.extent(every, when) if every else None
         groups: dict[str, list[dict[str, Any]]] = {f: [] for f in known if not fact or f == fact}
@@ -310,7 +311,9 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
         numbers = [v["number"] for v in versions]
         b = b if b in numbers else (numbers[-1] if numbers else None)
         a = a if a in numbers else (numbers[-2] if len(numbers) > 1 else b)
-        texts, spans, found = _version_texts(s, article_id, {n for n in (a, b) if n is not None})
+        texts, spans, found = data.version_texts(
+            s, article_id, {n for n in (a, b) if n is not None}
+        )
         diff = None
         if a is not None and b is not None:
             markup, removed, added = word_diff(
@@ -434,96 +437,3 @@ def _key_name(row: dict[str, Any], term_labels: dict[str, dict[str, str]]) -> st
     if row["term"]:
         return term_labels.get(row["fact"], {}).get(row["term"]) or row["term"]
     return row["qualifier"] or "overall"
-
-
-def _last_changes(
-    s: Session, as_of: datetime | None
-) -> dict[tuple[str, str | None, str | None], datetime]:
-    stmt = select(
-        Change.fact, Change.qualifier, Change.term, sa.func.max(Change.decided_at)
-    ).group_by(col(Change.fact), col(Change.qualifier), col(Change.term))
-    if as_of is not None:
-        stmt = stmt.where(col(Change.decided_at) <= as_of)
-    out = {}
-    for fact, qualifier, term, at in s.exec(stmt).all():
-        if at is not None:
-            out[(fact, qualifier, term)] = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return out
-
-
-def _timelines(s: Session) -> dict[tuple[str, str | None, str | None], list[dict[str, Any]]]:
-    """Every key's versions, light (no evidence), for the overview's small timelines."""
-    out: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
-    for v in s.exec(select(FactVersion).order_by(col(FactVersion.id))).all():
-        out.setdefault((v.fact, v.qualifier, v.term), []).append(
-            {
-                "version": v.id,
-                "value": json.loads(v.value_json),
-                "state": v.state,
-                "status": v.status,
-                "sources": v.sources,
-                "valid_from": query.iso(v.valid_from),
-                "valid_until": query.iso(v.valid_until),
-                "first_seen": query.iso(v.first_seen_at),
-                "last_seen": query.iso(v.last_seen_at),
-                "superseded_at": query.iso(v.superseded_at),
-            }
-        )
-    return out
-
-
-def _timelines_as_of(
-    s: Session, facts: list[str], as_of: datetime, settings: Settings
-) -> dict[tuple[str, str | None, str | None], list[dict[str, Any]]]:
-    """Every key's versions as the monitor knew them at ``as_of``."""
-    out: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
-    for fact in facts:
-        try:
-            versions = query.history(s, fact, as_of=as_of, cfg=settings.history)
-        except query.NotFoundError:
-            continue
-        for v in versions:
-            out.setdefault((v["fact"], v["qualifier"], v["term"]), []).append(dict(v))
-    return out
-
-
-def _version_texts(
-    s: Session, article_id: int, numbers: set[int]
-) -> tuple[dict[int, str], dict[int, list[tuple[int, int]]], list[dict[str, Any]]]:
-    """The texts of some versions, the evidence spans in each, and those observations."""
-    rows = s.exec(
-        select(ArticleVersion).where(
-            ArticleVersion.article_id == article_id, col(ArticleVersion.number).in_(numbers)
-        )
-    ).all()
-    texts = {v.number: v.text for v in rows}
-    by_id = {v.id: v.number for v in rows}
-    spans: dict[int, list[tuple[int, int]]] = {}
-    found = []
-    if by_id:
-        obs = s.exec(
-            select(Observation)
-            .where(col(Observation.version_id).in_(list(by_id)))
-            .order_by(col(Observation.version_id), col(Observation.start))
-        ).all()
-        for o in obs:
-            number = by_id[o.version_id]
-            text = texts[number]
-            start, end = o.start, o.end
-            if text[start:end] != o.text:  # offsets from another reading of the page
-                at = text.find(o.text)
-                if at < 0:
-                    continue
-                start, end = at, at + len(o.text)
-            spans.setdefault(number, []).append((start, end))
-            item = {
-                "version": number,
-                "fact": o.fact,
-                "key": key_label(o.fact, o.qualifier, o.term),
-                "value": value_text(o.status if o.term else json.loads(o.value_json or "null")),
-                "quote": o.text,
-                "mention": o.mention,
-            }
-            if item not in found:  # a headline and its body often say the same
-                found.append(item)
-    return texts, spans, found
