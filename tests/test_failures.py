@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from monitor.alerts.dispatch import dispatch_due
 from monitor.app import App
 from monitor.cli import main
-from monitor.config import parse_settings
+from monitor.config import Settings, parse_settings
 from monitor.errors import ConfigError, StoreError
 from monitor.models import Alert, ArticleVersion, Feed
 from monitor.store import create_db_engine, migrate, session_scope
@@ -347,3 +347,57 @@ def test_a_brotli_bomb_stays_within_a_small_multiple_of_the_cap() -> None:
     size, grown_mib = map(int, out.stdout.split())
     assert size < 10_000
     assert grown_mib < 150, grown_mib
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api_client(engine: sa.Engine) -> Iterator[httpx.Client]:
+    from monitor.api import create_app
+    from tests.test_api import serve
+
+    settings = Settings.model_validate(
+        {"api": {"tokens": ["tok-1"], "public_url": "https://monitor.example.org/"}}
+    )
+    auth = {"Authorization": "Bearer tok-1"}
+    with (
+        serve(create_app(engine, settings)) as base,
+        httpx.Client(base_url=base, headers=auth) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/changes?offset={2**63}",
+        f"/alerts?offset={2**64}",
+        f"/facts/coalition.countries/history?offset={2**63}",
+        f"/articles/{2**63}/versions",
+        "/articles/0/versions",
+        f"/articles/1/versions?offset={2**70}",
+    ],
+)
+def test_out_of_range_numbers_are_422_not_500(api_client: Any, path: str) -> None:
+    answer = api_client.get(path)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"]
+
+
+def test_openapi_lists_the_errors_it_returns(api_client: Any) -> None:
+    paths = api_client.get("/openapi.json").json()["paths"]
+    for path, codes in (
+        ("/changes", {"401", "422"}),
+        ("/facts/{fact}/history", {"401", "404", "422"}),
+        ("/articles/{article_id}/versions", {"401", "404", "422"}),
+        ("/changes.atom", {"401", "422"}),
+    ):
+        assert codes <= set(paths[path]["get"]["responses"]), path
+    assert api_client.get("/articles/99999/versions").status_code == 404
+
+
+def test_the_atom_self_link_comes_from_configuration(api_client: Any) -> None:
+    feed = api_client.get("/changes.atom", headers={"Host": "evil.example"}).text
+    assert 'href="https://monitor.example.org/changes.atom"' in feed
+    assert "evil.example" not in feed
