@@ -353,6 +353,11 @@ TERMS = [
         {("night_ban", "removed")},
     ),
     (
+        "deal-awaiting-a-vote",
+        "The harbour deal includes a pilot scheme. Dockers will vote on the deal next week.",
+        {("pilot_scheme", "proposed")},
+    ),
+    (
         "tentative-deal-is-a-proposal",
         "Port workers will vote on a tentative agreement that "
         "includes a pilot scheme for the harbour.",
