@@ -205,6 +205,15 @@ NUMERIC = [
         "Nine patients have been hospitalized.",
         {(9, None)},
     ),
+    # a list of figures shares the unit written after the last; "respectively" pairs it with
+    # the names in order (the list is the last names of the sentence before)
+    (
+        "respectively",
+        "poll.seats",
+        "The Golds hope to win over the Reds, the Greens and the Blues. "
+        "The three are projected to win 24, 20 and 7 seats, respectively.",
+        {(24, "Reds"), (20, "Greens"), (7, "Blues")},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",

@@ -266,6 +266,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         _OF_GROUP.fullmatch(text, doc.amounts[prev].end, amount.start)
     )
     word, noun_at, complement = _noun_after(after, ph)
+    if word == "bare" and _shares_unit_ahead(doc, ph, i):
+        word = "unit"  # "24, 20 and 7 seats": each figure of the list counts the seats
     if amount.kind == "year" and word != "unit":
         return None
     span = (amount.start, amount.end + noun_at if word in ("unit", "bound") else amount.end)
@@ -399,6 +401,25 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     if ph.cues is not None and _SET_AT.search(before[-20:]):
         return Head(True, span_start=span[0], span_end=span[1], how="level")
     return None
+
+
+_LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
+
+
+def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
+    """Whether amount ``i`` opens a list of figures ("24, 20 and 7 seats") whose last figure
+    is followed by the unit."""
+    text = doc.text
+    j = i
+    while j + 1 < len(doc.amounts) and _LIST_GLUE.match(
+        text[doc.amounts[j].end : doc.amounts[j + 1].start]
+    ):
+        j += 1
+    if j == i or doc.amounts[j].kind != "number":
+        return False
+    end = doc.amounts[j].end
+    word, _, _ = _noun_after(text[end : min(len(text), end + 120)], ph)
+    return word == "unit"
 
 
 def _same_value_before(doc: Document, heads: list[Head | None], i: int) -> int | None:
