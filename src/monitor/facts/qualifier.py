@@ -9,6 +9,7 @@ the fact definition (:class:`~monitor.facts.attribution.Phrases`).
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from monitor.facts.attribution import Head, Phrases
 from monitor.facts.document import Document
@@ -206,7 +207,7 @@ def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
                 re.fullmatch(
                     r"\S+(?:\s+\S+){0,3}?\s*(?:,|and|or|&|,\s*and)\s*(?:the\s+)?", text[a:b]
                 )
-                for (a, _), (b, _) in zip(tail, tail[1:], strict=False)
+                for (a, _), (b, _) in pairwise(tail)
             )
             names = [n for _, n in tail] if listed and len({n for _, n in tail}) == count else names
         if len(names) == count:
