@@ -214,6 +214,25 @@ NUMERIC = [
         "The three are projected to win 24, 20 and 7 seats, respectively.",
         {(24, "Reds"), (20, "Greens"), (7, "Blues")},
     ),
+    # ages, breakdowns by name and clauses dated by "since YEAR, when" are not the figure
+    (
+        "age",
+        "flu.cases",
+        "The flu outbreak is most dangerous for patients over 65, doctors said.",
+        set(),
+    ),
+    (
+        "breakdown-by-name",
+        "bloc.countries",
+        "The pact now counts 19 countries, including Chile (1) and Peru (3).",
+        {(19, None)},
+    ),
+    (
+        "the-other-two",
+        "quake.toll",
+        "The quake killed 40 people in the city. The other two deaths were on the coast.",
+        set(),
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",

@@ -191,7 +191,7 @@ _NUMBER_WORD = re.compile(
 _MARK_AFTER = re.compile(r"\s+(?:mark|threshold|milestone|barrier)\b", re.I)
 # "another 5 countries", "an additional 300 troops": an increment, not a total.
 _INCREMENT_BEFORE = re.compile(
-    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further"
+    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further|the\s+other"
     r"|(?:an?\s+)?(?:increase|rise|jump|drop|fall|decrease)\s+of|(?:up|down|rose|fell|grew|increased"
     r"|decreased|jumped|climbed|dropped)\s+by|(?:added|adds|adding)(?:\s+another)?)\s+$",
     re.I,
@@ -496,7 +496,7 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
         ) and low not in _FUNCTION - {"and", "or"}
         if n >= 4 or not is_modifier:
             break
-    return ("bare", 0, False) if first in (None, "verb") else ("other", 0, False)
+    return ("bare", 0, complement) if first in (None, "verb") else ("other", 0, False)
 
 
 def _is_head(after: str, pos: int, ph: Phrases) -> tuple[bool, bool]:
