@@ -41,6 +41,7 @@ ARGS = [
 ]
 PAGES = [
     ("overview", "/ui/"),
+    ("overview-asof", "/ui/?as_of=2025-03-06T00:00"),
     ("timeline", "/ui/facts/coalition.countries"),
     ("timeline-asof", "/ui/facts/coalition.countries?as_of=2025-03-06T00:00"),
     ("terms", "/ui/facts/guarantee.terms"),

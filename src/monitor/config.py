@@ -10,6 +10,7 @@ and in logs.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections import Counter
@@ -18,15 +19,18 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -44,28 +48,47 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+# The longest duration any setting takes: longer ones overflowed a timedelta (issue 10).
+MAX_DURATION = timedelta(days=3650)
+
+
 def parse_duration(value: object) -> timedelta:
     """Read ``90``, ``"30s"``, ``"15m"``, ``"6h"``, ``"7d"`` (a bare number is seconds)."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30m, 6h or 7d")
+    seconds: float | None = None
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
-    raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 30m, 6h or 7d")
+            seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if seconds is None:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 30m, 6h or 7d")
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is too long; at most {MAX_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def _positive(d: timedelta) -> timedelta:
+    if d <= timedelta(0):
+        raise ValueError("must be longer than 0s (a zero wait would spin or never finish)")
+    return d
+
+
+# A duration that must not be zero: timeouts, intervals, back-off.
+Positive = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FeedConfig(_Strict):
@@ -73,7 +96,7 @@ class FeedConfig(_Strict):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     url: str
-    interval: Duration | None = None
+    interval: Positive | None = None
     enabled: bool = True
     tags: tuple[str, ...] = ()
     outlet: str | None = None
@@ -89,31 +112,43 @@ class FeedConfig(_Strict):
 class Defaults(_Strict):
     """Scheduling defaults shared by all feeds."""
 
-    interval: Duration = timedelta(minutes=30)
-    min_interval: Duration = timedelta(minutes=5)
-    max_interval: Duration = timedelta(hours=24)
-    max_backoff: Duration = timedelta(hours=24)
+    interval: Positive = timedelta(minutes=30)
+    min_interval: Positive = timedelta(minutes=5)
+    max_interval: Positive = timedelta(hours=24)
+    max_backoff: Positive = timedelta(hours=24)
+    # How long one pass may claim new work; what did not fit is due for the next pass.
+    pass_budget: Positive = timedelta(minutes=30)
     jitter: float = Field(default=0.1, ge=0, le=0.5)
-    revisit: tuple[Duration, ...] = (
+    revisit: tuple[Positive, ...] = (
         timedelta(hours=1),
         timedelta(hours=6),
         timedelta(hours=24),
         timedelta(hours=72),
         timedelta(days=7),
     )
-    report_after_failures: int = Field(default=3, ge=1)
+    report_after_failures: int = Field(default=3, ge=1, le=1_000_000)
+
+    @field_validator("max_interval")
+    @classmethod
+    def _bounds(cls, v: timedelta, info: ValidationInfo) -> timedelta:
+        low = info.data.get("min_interval")
+        if low is not None and low > v:
+            raise ValueError(f"{v} is below min_interval ({low}); swap them or widen the range")
+        return v
 
 
 class FetchLimits(_Strict):
     """Limits and manners of the HTTP client."""
 
-    timeout: Duration = timedelta(seconds=20)
-    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    max_decoded_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    timeout: Positive = timedelta(seconds=20)
+    # Wall-clock budget of one page in the extraction pool (extract and find facts).
+    page_budget: Positive = timedelta(seconds=60)
+    max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=2**31)
+    max_decoded_bytes: int = Field(default=50 * 1024 * 1024, gt=0, le=2**32)
     max_redirects: int = Field(default=5, ge=0, le=20)
     user_agent: str = "monitor/0.1 (news fact monitor; +https://github.com/monitor/monitor)"
-    concurrency: int = Field(default=10, ge=1)
-    per_host_concurrency: int = Field(default=2, ge=1)
+    concurrency: int = Field(default=10, ge=1, le=10_000)
+    per_host_concurrency: int = Field(default=2, ge=1, le=1_000)
     per_host_delay: Duration = timedelta(seconds=1)
     respect_robots: bool = True
     allow_networks: tuple[str, ...] = ()
@@ -144,7 +179,7 @@ class EmailChannel(_Strict):
     password: SecretStr | None = None
     sender: str
     to: tuple[str, ...] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=20)
+    timeout: Positive = timedelta(seconds=20)
 
     @field_validator("sender", "to")
     @classmethod
@@ -162,7 +197,7 @@ class WebhookChannel(_Strict):
     name: str = Field(min_length=1, pattern=_CHANNEL_NAME)
     url: str
     secret: SecretStr
-    timeout: Duration = timedelta(seconds=10)
+    timeout: Positive = timedelta(seconds=10)
 
     @field_validator("url")
     @classmethod
@@ -201,7 +236,7 @@ class AlertsConfig(_Strict):
 
     channels: tuple[Channel, ...] = ()
     rules: tuple[AlertRule, ...] = ()
-    max_attempts: int = Field(default=8, ge=1)
+    max_attempts: int = Field(default=8, ge=1, le=10_000)
     min_backoff: Duration = timedelta(seconds=30)
     max_backoff: Duration = timedelta(hours=1)
 
@@ -244,6 +279,8 @@ class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     tokens: tuple[SecretStr, ...] = ()
+    # The address clients use (e.g. https://monitor.example.org): the Atom feed's own links.
+    public_url: str | None = None
     serve_with_run: bool = False
     # How long a sign-in on the web pages lasts before the session cookie expires.
     session_lifetime: Duration = timedelta(hours=12)
@@ -311,6 +348,9 @@ class _Located:
     def __init__(self) -> None:
         self.lines: dict[tuple[str | int, ...], int] = {}
         self.problems: list[str] = []
+        self.seen: set[int] = set()
+        self.aliased = 0
+        self.alias_values = 0
 
     def line_of(self, loc: tuple[str | int, ...]) -> int | None:
         for n in range(len(loc), -1, -1):
@@ -323,6 +363,30 @@ def _construct(
     node: yaml.Node, path: tuple[str | int, ...], where: _Located, env: Mapping[str, str]
 ) -> Any:
     where.lines[path] = node.start_mark.line + 1
+    if where.aliased:
+        # A few lines of nested aliases expand to billions of values ("billion laughs").
+        where.alias_values += 1
+        if where.alias_values > MAX_ALIAS_VALUES:
+            raise ConfigError(
+                f"{_fmt(path)} (line {node.start_mark.line + 1}): YAML aliases (*name) expand "
+                f"to more than {MAX_ALIAS_VALUES} values; write the values out"
+            )
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        # The composer hands an alias back as the node it names: a node seen twice is an alias.
+        if id(node) in where.seen:
+            where.aliased += 1
+            try:
+                where.seen.discard(id(node))
+                return _construct(node, path, where, env)
+            finally:
+                where.seen.add(id(node))
+                where.aliased -= 1
+        where.seen.add(id(node))
+        if len(path) > MAX_DEPTH:
+            raise ConfigError(
+                f"{_fmt(path[:MAX_DEPTH])} (line {node.start_mark.line + 1}): nested more than "
+                f"{MAX_DEPTH} levels deep; no setting is"
+            )
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -386,6 +450,10 @@ def parse_settings(
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{source}: nested too deeply to read (more than {MAX_DEPTH} levels); no setting is"
+        ) from exc
     data = {} if root is None else _construct(root, (), where, env)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of settings")
@@ -396,7 +464,7 @@ def parse_settings(
         api = data.setdefault("api", {})
         if isinstance(api, dict):
             api["tokens"] = [t.strip() for t in env[ENV_API_TOKENS].split(",") if t.strip()]
-    problems = where.problems + _duplicates(data, where)
+    problems = where.problems + _duplicates(data, where) + _phrase_problems(data, where)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -445,6 +513,100 @@ def _duplicates(data: dict[str, Any], where: _Located) -> list[str]:
     return problems
 
 
+MAX_DEPTH = 20
+MAX_ALIAS_VALUES = 10_000
+_PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+# A repeat allowing more than this many rounds counts as unbounded.
+_MANY = 10
+
+
+def _phrase_problems(data: dict[str, Any], where: _Located) -> list[str]:
+    """Phrases of facts that would match everywhere or take exponential time, and ``{NAME}``
+    word lists used by a fact that defines none (checked on the raw file, with lines)."""
+    problems: list[str] = []
+    facts = data.get("facts")
+    if not isinstance(facts, list):
+        return problems
+
+    def walk(value: Any, path: tuple[str | int, ...], words: bool) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, (*path, k), words)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*path, i), words)
+        elif isinstance(value, str):
+            problem = _phrase_problem(value, words)
+            if problem:
+                line = where.line_of(path)
+                problems.append(f"  {_fmt(path)}{f' (line {line})' if line else ''}: {problem}")
+
+    for i, fact in enumerate(facts):
+        if isinstance(fact, dict):
+            walk(fact, ("facts", i), isinstance(fact.get("words"), dict))
+    return problems
+
+
+def _phrase_problem(phrase: str, words: bool) -> str | None:
+    names = _PLACEHOLDER.findall(phrase)
+    if names and not words:
+        return (
+            f"uses {{{names[0]}}} but the fact has no `words:` section; define {names[0]}: "
+            "[its phrases] under `words:`"
+        )
+    if not phrase.startswith("re:"):
+        return None
+    body = _PLACEHOLDER.sub("x", phrase[3:])
+    if not body.strip():
+        return "empty `re:` phrase: it would match everywhere; write a pattern or remove it"
+    nested = _nested_quantifier(body)
+    if nested:
+        return (
+            f"{phrase!r} repeats a repeat ({nested}): on some texts it takes exponential time "
+            "(catastrophic backtracking); bound the outer repeat, e.g. {0,4}, or drop the inner"
+        )
+    return None
+
+
+def _nested_quantifier(source: str) -> str | None:
+    """A repeat of more than a few rounds around another open-ended repeat (``(a+)+``), as
+    ``re`` would backtrack through it; None when there is none (or the pattern does not
+    compile: that is reported by the fact's own check)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser as parser  # type: ignore[attr-defined]
+
+    try:
+        tree = parser.parse(source)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
+
+    def walk(items: Any, outer: bool) -> str | None:
+        for op, av in items:
+            subs: list[Any] = []
+            inner_outer = outer
+            if op in repeats:
+                _lo, hi, sub = av
+                many = hi is c.MAXREPEAT or hi > _MANY
+                if outer and many:
+                    return "a group with + or * or {n,} inside another"
+                inner_outer = outer or many
+                subs = [sub]
+            elif op is c.SUBPATTERN:
+                subs = [av[3]]
+            elif op is c.BRANCH:
+                subs = list(av[1])
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                subs = [av[1]]
+            for sub in subs:
+                found = walk(sub, inner_outer)
+                if found:
+                    return found
+        return None
+
+    return walk(tree, False)
+
+
 _UNION_TAGS = {"email", "webhook", "count", "quantity", "terms"}
 
 
@@ -461,5 +623,49 @@ def load_settings(path: str | Path, *, env: Mapping[str, str] | None = None) -> 
 
 
 def redacted(settings: Settings) -> dict[str, Any]:
-    """The settings as plain data with every secret replaced by ``'**********'``."""
-    return settings.model_dump(mode="json")
+    """The settings as plain data with every secret replaced by ``'**********'``: secret
+    fields, and in every URL (``database_url``, feeds, webhooks) the password or user-info
+    and token-like query parameters."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    return _redact(data)  # type: ignore[no-any-return]
+
+
+_SECRET = "**********"
+_SECRET_PARAM = re.compile(
+    r"(?:^|[_-])(?:token|key|secret|password|passwd|pwd|sig|signature|auth|code|session|"
+    r"credentials?)$|^(?:apikey|api_key|access_token|client_secret|x-amz-\w+)$",
+    re.I,
+)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    if isinstance(value, str) and "://" in value:
+        return redact_url(value)
+    return value
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its user-info's password (or a lone user-info, often a token) and the
+    values of token-like query parameters replaced by ``**********``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user, sep, _password = userinfo.partition(":")
+        netloc = f"{user}:{_SECRET}@{host}" if sep else f"{_SECRET}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, _SECRET if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*"
+        )
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

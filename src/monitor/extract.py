@@ -14,11 +14,12 @@ import contextlib
 import os
 import zlib
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import pebble
 import trafilatura
 import zstandard
 from htmldate import find_date
@@ -33,8 +34,14 @@ from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 
 from monitor.errors import ExtractError
 
+T = TypeVar("T")
+
 # The settings the pipeline extracts with; benchmarks and tests call trafilatura with the same.
 OPTIONS = {"include_comments": False, "fast": True}
+# Article text kept for the fact stage and the store: the longest news articles run to about
+# 60,000 characters; a page with more (a 10 MB dump, a spam page of repeated phrases) is cut
+# at a line break before this, so the fact stage's time stays bounded (issue 10).
+MAX_TEXT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,7 @@ def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
     text = doc.text if isinstance(doc, Document) else None
     if not isinstance(doc, Document) or not text or not text.strip():
         raise ExtractError(f"extract: no article text found in {url or 'page'}")
+    text = _storable(text)
     return Extracted(
         text=text,
         title=title,
@@ -88,6 +96,21 @@ def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
         modified=modified if modified and (not published or modified > published) else None,
         language=doc.language or language,
     )
+
+
+def _storable(text: str) -> str:
+    """The text without what PostgreSQL refuses (NUL, lone surrogates), cut at a line break
+    before :data:`MAX_TEXT` characters. Done before the fact stage, so that the findings'
+    offsets are into the text that is stored."""
+    text = text.replace("\0", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    if len(text) > MAX_TEXT:
+        cut = text.rfind("\n", 0, MAX_TEXT)
+        text = text[: cut if cut > MAX_TEXT // 2 else MAX_TEXT]
+    return text
 
 
 def _metadata(tree: Any, url: str | None) -> tuple[str | None, str | None, datetime | None]:
@@ -198,18 +221,63 @@ def _start_worker(initializer: Callable[..., None], *initargs: Any) -> None:
     initializer(*initargs)
 
 
+# Wall-clock seconds a worker may spend on one page before it is replaced (fetch.page_budget).
+PAGE_BUDGET = 60.0
+
+
+class BudgetPool(Executor):
+    """A process pool in which every task has a wall-clock budget: a worker that exceeds it is
+    terminated and replaced, and the task's future raises :class:`TimeoutError` (a worker that
+    dies raises ``pebble.ProcessExpired``). pebble does the worker management; the standard
+    ProcessPoolExecutor cannot stop one task (issue 10: a 10 MB page took 82 s, unbounded)."""
+
+    def __init__(
+        self,
+        workers: int,
+        initializer: Callable[..., None],
+        initargs: tuple[Any, ...],
+        budget: float | None,
+    ) -> None:
+        self.budget = budget
+        self._pool = pebble.ProcessPool(
+            max_workers=workers, initializer=_start_worker, initargs=(initializer, *initargs)
+        )
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return self._pool.schedule(fn, args=args, kwargs=kwargs, timeout=self.budget)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            self._pool.stop()  # type: ignore[no-untyped-call]
+        else:
+            self._pool.close()  # type: ignore[no-untyped-call]
+        if wait:
+            self._pool.join()
+
+
 def make_pool(
     workers: int | None = None,
     initializer: Callable[..., None] = warm_up,
     initargs: tuple[Any, ...] = (),
-) -> ProcessPoolExecutor:
+    *,
+    budget: float | None = PAGE_BUDGET,
+) -> BudgetPool:
     """A process pool sized to the machine's cores, its workers at a lower CPU priority than the
-    caller (:data:`WORKER_NICENESS`); each worker runs ``initializer`` (a warm-up) as it starts."""
-    return ProcessPoolExecutor(
-        max_workers=pool_size(workers),
-        initializer=_start_worker,
-        initargs=(initializer, *initargs),
-    )
+    caller (:data:`WORKER_NICENESS`); each worker runs ``initializer`` (a warm-up) as it starts,
+    and is replaced when one task takes more than ``budget`` seconds."""
+    return BudgetPool(pool_size(workers), initializer, initargs, budget)
+
+
+def budget_error(exc: BaseException, url: str, budget: float | None) -> ExtractError | None:
+    """The page's own error for a pool failure: over its budget, or its worker died."""
+    if isinstance(exc, TimeoutError):
+        return ExtractError(
+            f"extract: {url} took over {budget:g} s to read (fetch.page_budget); its worker "
+            "was replaced"
+        )
+    if isinstance(exc, pebble.ProcessExpired):
+        return ExtractError(f"extract: the worker reading {url} died ({exc}); it was replaced")
+    return None
 
 
 async def start_pool(pool: Executor, workers: int | None = None) -> None:

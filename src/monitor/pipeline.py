@@ -51,7 +51,7 @@ from monitor.errors import (
     StoreError,
     UnexpectedError,
 )
-from monitor.extract import Page, extract_page, make_pool, start_pool, warm_up
+from monitor.extract import Page, budget_error, extract_page, make_pool, start_pool, warm_up
 from monitor.facts import Finding, find_facts
 from monitor.facts.spec import FactSpec
 from monitor.facts.warm import warm_up_text
@@ -82,6 +82,7 @@ from monitor.store.feeds import (
     link_entries,
     record_feed_failure,
     record_feed_success,
+    record_feeds_not_modified,
     release_feeds,
     sync_feeds,
 )
@@ -150,7 +151,8 @@ async def open_runtime(
     starts them); ``warm=True`` starts and warms them now (benchmarks).
     """
     client = build_client(app.settings.fetch)
-    pool = make_pool(workers, warm_up_worker, (app.settings.facts,))
+    budget = app.settings.fetch.page_budget.total_seconds()
+    pool = make_pool(workers, warm_up_worker, (app.settings.facts,), budget=budget)
     try:
         if warm:
             await start_pool(pool, workers)
@@ -189,12 +191,18 @@ async def poll_once(
     ``sync=False`` skips making the feeds table follow the settings (the service syncs at start
     and on reload). Setting ``stop`` ends the pass early: nothing more is claimed, and claims not
     yet started are handed back. ``progress(done, total)`` is called as pages are finished.
+    The pass stops itself the same way after ``defaults.pass_budget``: due work that did not
+    fit is the next pass's.
     """
     rng = rng or random.Random()
     report = PollReport()
     flow = Flow(stop=stop or asyncio.Event())
     started = time.perf_counter()
-    async with release_on_failure(app, now), asyncio.TaskGroup() as stages:
+    async with (
+        release_on_failure(app, now),
+        _budget(app, flow, stop),
+        asyncio.TaskGroup() as stages,
+    ):
         stages.create_task(
             refresh_feeds(app, fetcher, now=now, rng=rng, report=report, sync=sync, flow=flow)
         )
@@ -233,24 +241,56 @@ async def poll_once(
 
 
 @asynccontextmanager
+async def _budget(app: App, flow: Flow, stop: asyncio.Event | None) -> AsyncIterator[None]:
+    """Stop claiming work after ``defaults.pass_budget`` (the caller's ``stop`` is left alone)."""
+    budget = app.settings.defaults.pass_budget.total_seconds()
+    own = asyncio.Event()
+    outer, flow.stop = flow.stop, own
+
+    def over() -> None:
+        log.warning(
+            "pass budget of %g s reached; the rest of the due work is left to the next pass",
+            budget,
+            extra={"stage": "poll"},
+        )
+        own.set()
+
+    timer = asyncio.get_running_loop().call_later(budget, over)
+    relay = asyncio.ensure_future(outer.wait())
+    relay.add_done_callback(lambda _: own.set())
+    try:
+        yield
+    finally:
+        timer.cancel()
+        relay.cancel()
+        flow.stop = outer
+
+
+@asynccontextmanager
 async def release_on_failure(app: App, now: datetime) -> AsyncIterator[None]:
     """Run part of a pass; if it fails, give back the leases the pass took (claims made at
     ``now``) so the next pass does not wait for them to expire. Leases that cannot be given
     back yet (the database still fails) are given back at the start of a later pass."""
+    if app.unreleased:
+        # Pooled connections opened while the database failed may keep failing (SQLite opens
+        # a read-only file read-only for good): fresh ones see it as it is now.
+        app.engine.dispose()
     release_leases(app.engine, app.unreleased)
     try:
         yield
     except BaseException as exc:
         app.unreleased.append(now)
         failure = _store_failure(exc)
-        if failure is not None:
-            # Pooled SQLite connections opened while the file was read-only stay read-only:
-            # fresh ones see the database as it is now.
-            app.engine.dispose()
         release_leases(app.engine, app.unreleased)
         if failure is not None:
             raise StoreError(describe_store_error(app.engine, failure)) from exc
         raise
+
+
+def _database_failing(exc: Exception) -> bool:
+    """Whether ``exc`` is the database failing (full, read-only, locked, gone), which no row is
+    to blame for: the pass fails and is retried, rather than a source backing off."""
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
 
 
 def _store_failure(exc: BaseException) -> sa_exc.SQLAlchemyError | None:
@@ -318,7 +358,6 @@ async def refresh_feeds(
         for task in inflight:
             task.cancel()
         flow.feeds_done.set()
-        flow.found.set()
 
 
 async def _next_group(inflight: dict[asyncio.Task[Any], Any], size: int, flush: float) -> list[Any]:
@@ -363,13 +402,20 @@ def _record_feeds(
     unstarted = [feed.id for feed, outcome in finished if outcome is None]
     release_feeds(s, unstarted)
     report.feeds_released += len(unstarted)
+    unchanged: list[dict[str, object]] = []
     for feed, outcome in finished:
         if outcome is None:
             continue
         if down and isinstance(outcome, NetworkError):
             _record_network_down(app, s, feed, outcome, now, report)
             continue
-        _record_feed_isolated(app, s, feed, outcome, now, rng, report)
+        if isinstance(outcome, FetchResult) and outcome.not_modified:
+            # Nothing written yet (stored with the group below): no savepoint needed.
+            _record_feed(app, s, feed, outcome, now, rng, report, unchanged)
+            continue
+        _record_feed_isolated(app, s, feed, outcome, now, rng, report, unchanged)
+    # Most checks of a running service are 304s: their rows are updated together.
+    record_feeds_not_modified(s, unchanged)
     return down
 
 
@@ -447,11 +493,13 @@ async def refresh_articles(
                 if flow.feeds_done.is_set() and not flow.found.is_set():
                     # Other workers may still be listing pages: help with them (for a while:
                     # a crashed worker's leases last longer).
-                    if time.monotonic() > patience or not feeds_in_flight(app.engine, now):
+                    if time.monotonic() > patience or not feeds_in_flight(
+                        app.engine, now, within=timedelta(seconds=OTHERS_WAIT)
+                    ):
                         return
                     await asyncio.sleep(OTHERS_POLL)
                     continue
-                await _either(flow.found, flow.stop)
+                await _either(flow.found, flow.stop, flow.feeds_done)
                 continue
             group = await _next_group(inflight, STORE_GROUP, STORE_WAIT)
             _store_pages(app, group, now, rng, report)
@@ -571,14 +619,17 @@ def _record_feed_isolated(
     now: datetime,
     rng: random.Random,
     report: PollReport,
+    unchanged: list[dict[str, object]],
 ) -> None:
     """:func:`_record_feed` under a savepoint: any exception is recorded as the feed's own
     error (its new entries are rolled back, and read again when it next succeeds)."""
     checked = report.feeds_checked
     try:
         with s.begin_nested():
-            _record_feed(app, s, feed, outcome, now, rng, report)
+            _record_feed(app, s, feed, outcome, now, rng, report, unchanged)
     except Exception as exc:
+        if _database_failing(exc):
+            raise
         # If recording the failure fails too, the database is failing: the pass fails
         # (release_on_failure).
         log.exception("feed failed unexpectedly", extra={"stage": "store", "feed": feed.name})
@@ -594,7 +645,9 @@ def _record_feed(
     now: datetime,
     rng: random.Random,
     report: PollReport,
+    unchanged: list[dict[str, object]],
 ) -> None:
+    """Store one feed's check in ``s``; a 304 joins ``unchanged``, stored with its group."""
     settings = app.settings
     interval = _interval(app, feed.name)
     report.feeds_checked += 1
@@ -612,15 +665,14 @@ def _record_feed(
             max_age=outcome.max_age,
             rng=rng,
         )
-        record_feed_success(
-            s,
-            feed.id,
-            now=now,
-            next_check_at=next_at,
-            status=304,
-            etag=outcome.etag,
-            last_modified=outcome.last_modified,
-            outcome="not_modified",
+        unchanged.append(
+            {
+                "id": feed.id,
+                "now": now,
+                "next_check_at": next_at,
+                "etag": outcome.etag,
+                "last_modified": outcome.last_modified,
+            }
         )
         return
     try:
@@ -807,6 +859,8 @@ def _store_page_isolated(
                 app.metrics.polls.labels("page", outcome_name).inc()
                 _store_page(app, s, row, article, outcome, now, report)
     except Exception as exc:
+        if _database_failing(exc):
+            raise
         log.exception("page failed unexpectedly", extra={"stage": "store", "url": article.url})
         for f, value in zip(dataclasses.fields(report), counts, strict=True):
             if f.name != "errors":
@@ -863,7 +917,14 @@ async def _analyse(
     if pool is None:
         return analyse(result.content, result.url, facts)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, analyse, result.content, result.url, facts)
+    try:
+        return await loop.run_in_executor(pool, analyse, result.content, result.url, facts)
+    except Exception as exc:
+        # Over fetch.page_budget, or the worker died: the page's own failure.
+        error = budget_error(exc, result.url, getattr(pool, "budget", None))
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _article_failed(

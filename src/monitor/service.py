@@ -162,6 +162,10 @@ def _start_api(app: App, stop: asyncio.Event) -> asyncio.Task[None] | None:
             host=app.settings.api.host,
             port=app.settings.api.port,
             log_level="warning",
+            # Our log handlers, not uvicorn's coloured ones (JSON logs stay JSON); our own
+            # access log, which leaves query strings out.
+            log_config=None,
+            access_log=False,
         )
     )
 

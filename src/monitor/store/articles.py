@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from monitor.extract import Extracted
 from monitor.facts import Finding, value_to_json
 from monitor.models import Article, ArticleVersion, Observation
+from monitor.store import clean
 from monitor.store.engine import session_scope
 from monitor.store.feeds import LEASE
 
@@ -161,10 +162,10 @@ def save_version(
         article_id=article.id,
         number=number,
         content_hash=digest,
-        text=extracted.text,
-        title=extracted.title,
-        author=extracted.author,
-        language=extracted.language,
+        text=clean.text(extracted.text) or "",
+        title=clean.text(extracted.title),
+        author=clean.text(extracted.author, 500),
+        language=clean.text(extracted.language, 20),
         published_at=extracted.published,
         modified_at=extracted.modified,
         raw_html_z=raw_html_z,
@@ -172,9 +173,9 @@ def save_version(
     )
     s.add(version)
     article.version_count = number
-    article.title = extracted.title or article.title
-    article.author = extracted.author or article.author
-    article.language = extracted.language or article.language
+    article.title = version.title or article.title
+    article.author = version.author or article.author
+    article.language = version.language or article.language
     # The feed's date is the publisher's claim for the listing; the page's own date wins when
     # the feed gave none.
     article.published_at = article.published_at or extracted.published
@@ -203,12 +204,12 @@ def save_observations(
             version_id=version.id,
             fact=f.fact,
             value_json=None if f.value is None else json.dumps(value_to_json(f.value)),
-            qualifier=f.qualifier,
+            qualifier=clean.text(f.qualifier, 200),
             term=f.term,
             status=f.status,
             mention=f.mention,
-            text=f.text,
-            sentence=f.sentence,
+            text=clean.text(f.text) or "",
+            sentence=clean.text(f.sentence) or "",
             start=f.start,
             end=f.end,
             confidence=f.confidence,
@@ -234,7 +235,10 @@ def record_article_checked(
     """A fetch of the page that worked (new version, same text or 304); ``row`` is in ``s``."""
     row.last_checked_at, row.last_status = now, status
     if status != 304:
-        row.etag, row.last_modified = etag, last_modified
+        row.etag, row.last_modified = (
+            clean.validator(etag, 500),
+            clean.validator(last_modified, 100),
+        )
     row.revisit_index += 1
     row.error_count, row.error_kind, row.error_message = 0, None, None
     row.next_check_at, row.lease_until = next_check_at, None
@@ -253,7 +257,7 @@ def record_article_failure(
 ) -> None:
     """A failed fetch or extraction of the page; ``next_check_at=None`` gives up on it."""
     row.last_checked_at, row.last_status = now, status
-    row.error_kind, row.error_message = kind, message
+    row.error_kind, row.error_message = clean.text(kind, 40), clean.text(message, 4000)
     row.error_count += 1
     row.next_check_at, row.lease_until = next_check_at, None
     s.add(row)

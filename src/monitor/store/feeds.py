@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,9 +18,13 @@ from sqlmodel import Session, col, select
 from monitor.config import FeedConfig
 from monitor.models import Article, Feed, FeedEntry
 from monitor.parse import Entry
+from monitor.store import clean
 from monitor.store.engine import lock_in_transaction, session_scope
 
 LEASE = timedelta(minutes=10)
+URL_MAX = 2000  # articles.url and feed_entries.entry_key
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +158,11 @@ def claim_feeds(s: Session, now: datetime, *, limit: int) -> list[DueFeed]:
     return out
 
 
-def feeds_in_flight(engine: Engine, now: datetime) -> int:
-    """Feeds under a live lease: being polled right now (by any worker)."""
+def feeds_in_flight(engine: Engine, now: datetime, *, within: timedelta) -> int:
+    """Feeds claimed in the last ``within`` and not finished: being polled right now by a live
+    worker (a crashed worker's older leases do not count)."""
     with engine.connect() as conn:
-        stmt = sa.select(sa.func.count()).where(col(Feed.lease_until) > now)
+        stmt = sa.select(sa.func.count()).where(col(Feed.lease_until) > now + LEASE - within)
         return int(conn.execute(stmt).scalar_one())
 
 
@@ -180,11 +187,51 @@ def record_feed_success(
     row = s.get_one(Feed, feed_id)
     row.last_checked_at = row.last_success_at = now
     row.last_status, row.last_outcome = status, outcome
+    etag, last_modified = clean.validator(etag, 500), clean.validator(last_modified, 100)
     row.etag = (etag or row.etag) if status == 304 else etag
     row.last_modified = (last_modified or row.last_modified) if status == 304 else last_modified
     row.error_count, row.error_kind, row.error_message = 0, None, None
     row.next_check_at, row.lease_until = next_check_at, None
     s.add(row)
+
+
+def record_feeds_not_modified(s: Session, checks: Sequence[dict[str, object]]) -> None:
+    """Many 304 answers at once (one statement, executed for each): validators kept unless the
+    server sent new ones, error state reset. Each item has ``id``, ``now``, ``next_check_at``,
+    ``etag``, ``last_modified``."""
+    if not checks:
+        return
+    t = Feed.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa.update(t)
+        .where(t.c.id == sa.bindparam("_id"))
+        .values(
+            last_checked_at=sa.bindparam("_now"),
+            last_success_at=sa.bindparam("_now"),
+            last_status=304,
+            last_outcome="not_modified",
+            etag=sa.func.coalesce(sa.bindparam("_etag", type_=sa.String), t.c.etag),
+            last_modified=sa.func.coalesce(sa.bindparam("_lm", type_=sa.String), t.c.last_modified),
+            error_count=0,
+            error_kind=None,
+            error_message=None,
+            next_check_at=sa.bindparam("_next"),
+            lease_until=None,
+        )
+    )
+    s.execute(
+        stmt,
+        [
+            {
+                "_id": c["id"],
+                "_now": c["now"],
+                "_next": c["next_check_at"],
+                "_etag": c["etag"],
+                "_lm": c["last_modified"],
+            }
+            for c in checks
+        ],
+    )
 
 
 def record_feed_failure(
@@ -205,7 +252,7 @@ def record_feed_failure(
     row = s.get_one(Feed, feed_id)
     row.last_checked_at, row.last_status = now, status
     row.last_outcome = "error" if count else "network_down"
-    row.error_kind, row.error_message = kind, message
+    row.error_kind, row.error_message = clean.text(kind, 40), clean.text(message, 4000)
     if count:
         row.error_count += 1
         row.last_error_at = now
@@ -217,7 +264,7 @@ def record_feed_failure(
 def _new_article(entry: Entry, outlet: str | None, now: datetime) -> dict[str, object]:
     return {
         "url": entry.url,
-        "title": entry.title,
+        "title": clean.text(entry.title),
         "outlet": outlet,
         "published_at": entry.published,
         "first_seen_at": now,
@@ -233,15 +280,20 @@ def link_entries(
 ) -> list[int]:
     """Store the feed's entries; returns the ids of articles seen for the first time.
 
-    An article listed by two feeds is stored once and linked to both.
+    An article listed by two feeds is stored once and linked to both. An entry whose link is
+    longer than any real URL (2,000 characters) is left out; a long guid is stored as its
+    hash. Look-ups go in chunks: a feed of 70,000 items is over PostgreSQL's 65,535 bound
+    parameters in one statement.
     """
+    entries = _storable(entries)
     known = set(s.exec(select(FeedEntry.entry_key).where(FeedEntry.feed_id == feed_id)).all())
     fresh = [e for e in entries if e.key not in known]
     if not fresh:
         return []
-    urls = {e.url for e in fresh}
-    known_urls = select(Article.url, Article.id).where(col(Article.url).in_(urls))
-    ids: dict[str, int] = {url: i for url, i in s.exec(known_urls).all() if i is not None}
+    ids: dict[str, int] = {}
+    for part in clean.chunks(sorted({e.url for e in fresh})):
+        known_urls = select(Article.url, Article.id).where(col(Article.url).in_(part))
+        ids.update({url: i for url, i in s.exec(known_urls).all() if i is not None})
     new: dict[str, Entry] = {}
     for entry in fresh:
         if entry.url not in ids:
@@ -257,8 +309,9 @@ def link_entries(
         )
         ids.update({url: article_id for url, article_id in rows})
         if lost := [url for url in new if url not in ids]:
-            stmt = select(Article.url, Article.id).where(col(Article.url).in_(lost))
-            ids.update({url: i for url, i in s.exec(stmt).all() if i is not None})
+            for part in clean.chunks(lost):
+                stmt = select(Article.url, Article.id).where(col(Article.url).in_(part))
+                ids.update({url: i for url, i in s.exec(stmt).all() if i is not None})
             new = {url: e for url, e in new.items() if url not in lost}
     s.execute(
         _insert(s)(FeedEntry).on_conflict_do_nothing(index_elements=["feed_id", "entry_key"]),
@@ -267,7 +320,7 @@ def link_entries(
                 "feed_id": feed_id,
                 "article_id": ids[e.url],
                 "entry_key": e.key,
-                "title": e.title,
+                "title": clean.text(e.title),
                 "published_at": e.published,
                 "first_seen_at": now,
             }
@@ -278,3 +331,22 @@ def link_entries(
     feed.entries_seen += len(fresh)
     s.add(feed)
     return [ids[url] for url in new]
+
+
+def _storable(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries that fit the columns: over-long links left out, over-long guids hashed."""
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for entry in entries:
+        if len(entry.url) > URL_MAX or "\0" in entry.url:
+            log.warning(
+                "feed entry left out: its link is %d characters long",
+                len(entry.url),
+                extra={"stage": "store", "url": entry.url[:200]},
+            )
+            continue
+        key = clean.key(entry.key, URL_MAX)
+        if key not in seen:
+            seen.add(key)
+            out.append(entry if key == entry.key else dataclasses.replace(entry, key=key))
+    return out

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from monitor.display import day_text, value_text, when_text
 
 W, H = 720, 230
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 34
+LEFT, RIGHT, TOP, BOTTOM = 84, 16, 14, 34
 ACCEPTED = ("current", "superseded", "history")
 DISPUTED = ("disputed", "rejected")
 # Status colours pass WCAG AA (>= 4.5:1) against the white page, for their labels too.
@@ -200,7 +200,7 @@ def terms_chart(
     def x(t: datetime) -> float:
         return left + plot_w * (t - t0) / (t1 - t0)
 
-    parts = [_frame(t0, t1, tz, x, bottom=height - BOTTOM, left=left)]
+    parts = [_frame(t0, t1, tz, x, bottom=height - BOTTOM, left=left, ticks=3)]
     for i, (term, versions) in enumerate(keys.items()):
         y0 = TOP + i * row_h
         name = term.replace("_", " ")
@@ -227,7 +227,7 @@ def terms_chart(
                 f'width="{width:.1f}" height="{row_h - 8}" fill="{colour}">'
                 f"<title>{escape(term)}: {escape(_title(s, tz))}</title></rect>{inside}</a>"
             )
-    return _svg(label, parts, height=height)
+    return _svg(label, parts, height=height, kind="terms")
 
 
 def _point(s: Span, px: float, py: float, tz: tzinfo, cls: str) -> str:
@@ -252,26 +252,27 @@ def _frame(
     *,
     bottom: int = H - BOTTOM,
     left: int = LEFT,
+    ticks: int = 5,
 ) -> str:
-    ticks = []
-    n = 5
+    n, labels = ticks, []
     short = t1 - t0 < timedelta(days=4)
     for i in range(n):
         t = t0 + (t1 - t0) * (i + 0.5) / n
         text = when_text(t, tz)[5:16] if short else day_text(t, tz)
-        ticks.append(
+        labels.append(
             f'<text class="tick" x="{x(t):.1f}" y="{bottom + 20}" text-anchor="middle">'
             f"{escape(text)}</text>"
         )
     return (
         f'<line class="axis" x1="{left}" x2="{W - RIGHT}" y1="{bottom}" y2="{bottom}"/>'
-        + "".join(ticks)
+        + "".join(labels)
     )
 
 
-def _svg(label: str, parts: list[str], *, height: int = H) -> Markup:
+def _svg(label: str, parts: list[str], *, height: int = H, kind: str = "numeric") -> Markup:
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-label="{escape(label)}" '
+        f'<svg class="chart {kind}" viewBox="0 0 {W} {height}" role="img" '
+        f'aria-label="{escape(label)}" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
         + "".join(parts)
         + "</svg>"

@@ -8,7 +8,6 @@ without one a browser is sent to the sign-in form and comes back where it was go
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -32,8 +31,8 @@ from monitor.display import (
     when_text,
     zone,
 )
-from monitor.models import Alert, ArticleVersion, Change, FactVersion, Feed, Observation
-from monitor.web import chart
+from monitor.models import Alert, Change, Feed
+from monitor.web import chart, data
 from monitor.web.auth import COOKIE, Gate
 from monitor.web.diff import highlight, word_diff
 
@@ -135,15 +134,20 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
         return response
 
     @router.get("/ui/", dependencies=guarded)
-    def overview(request: Request, s: Db, fact: str | None = None) -> Response:
-        rows = query.facts(s, cfg=settings.history)
+    def overview(
+        request: Request, s: Db, fact: str | None = None, as_of: str | None = None
+    ) -> Response:
+        when, problem = _as_of(as_of, tz)
+        rows = query.facts(s, as_of=when, cfg=settings.history)
         known = sorted({f.id for f in settings.facts} | {r["fact"] for r in rows})
         if fact:
             rows = [r for r in rows if r["fact"] == fact]
-        last = _last_changes(s)
-        lines = _timelines(s)
+        last = data.last_changes(s, when)
+        lines = (
+            data.timelines(s) if when is None else data.timelines_as_of(s, known, when, settings)
+        )
         every = [v for vs in lines.values() for v in vs]
-        window = chart.extent(every, None) if every else None
+        window = chart.extent(every, when) if every else None
         groups: dict[str, list[dict[str, Any]]] = {f: [] for f in known if not fact or f == fact}
         for r in rows:
             key = (r["fact"], r["qualifier"], r["term"])
@@ -165,6 +169,9 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
             labels=labels,
             facts=known,
             fact=fact,
+            as_of=when,
+            as_of_value=_picker(when, tz),
+            problem=problem,
             disputed=sum(1 for g in groups.values() for r in g if r["disputed"]),
         )
 
@@ -175,12 +182,7 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
         fact: str,
         as_of: Annotated[str | None, Query()] = None,
     ) -> Response:
-        when, problem = None, None
-        if as_of:
-            try:
-                when = _local_time(as_of, tz)
-            except ValueError as exc:
-                problem = str(exc)
+        when, problem = _as_of(as_of, tz)
         try:
             versions = query.history(s, fact, as_of=when, cfg=settings.history)
         except query.NotFoundError as exc:
@@ -238,7 +240,7 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
             terms=is_terms,
             sections=sections,
             as_of=when,
-            as_of_value=when.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if when else "",
+            as_of_value=_picker(when, tz),
             problem=problem,
             changes_link="/ui/changes?" + urlencode({"fact": fact}),
         )
@@ -309,7 +311,9 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
         numbers = [v["number"] for v in versions]
         b = b if b in numbers else (numbers[-1] if numbers else None)
         a = a if a in numbers else (numbers[-2] if len(numbers) > 1 else b)
-        texts, spans, found = _version_texts(s, article_id, {n for n in (a, b) if n is not None})
+        texts, spans, found = data.version_texts(
+            s, article_id, {n for n in (a, b) if n is not None}
+        )
         diff = None
         if a is not None and b is not None:
             markup, removed, added = word_diff(
@@ -393,6 +397,20 @@ def _local(target: str) -> str:
     return target
 
 
+def _as_of(value: str | None, tz: tzinfo) -> tuple[datetime | None, str | None]:
+    """The page's ``as_of`` (or None) and what is wrong with it (or None)."""
+    if not value:
+        return None, None
+    try:
+        return _local_time(value, tz), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _picker(when: datetime | None, tz: tzinfo) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if when else ""
+
+
 def _local_time(value: str, tz: tzinfo) -> datetime:
     """A date/time typed in the page: in the display time zone unless it carries an offset."""
     try:
@@ -419,77 +437,3 @@ def _key_name(row: dict[str, Any], term_labels: dict[str, dict[str, str]]) -> st
     if row["term"]:
         return term_labels.get(row["fact"], {}).get(row["term"]) or row["term"]
     return row["qualifier"] or "overall"
-
-
-def _last_changes(s: Session) -> dict[tuple[str, str | None, str | None], datetime]:
-    stmt = select(
-        Change.fact, Change.qualifier, Change.term, sa.func.max(Change.decided_at)
-    ).group_by(col(Change.fact), col(Change.qualifier), col(Change.term))
-    out = {}
-    for fact, qualifier, term, at in s.exec(stmt).all():
-        if at is not None:
-            out[(fact, qualifier, term)] = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return out
-
-
-def _timelines(s: Session) -> dict[tuple[str, str | None, str | None], list[dict[str, Any]]]:
-    """Every key's versions, light (no evidence), for the overview's small timelines."""
-    out: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
-    for v in s.exec(select(FactVersion).order_by(col(FactVersion.id))).all():
-        out.setdefault((v.fact, v.qualifier, v.term), []).append(
-            {
-                "version": v.id,
-                "value": json.loads(v.value_json),
-                "state": v.state,
-                "status": v.status,
-                "sources": v.sources,
-                "valid_from": query.iso(v.valid_from),
-                "valid_until": query.iso(v.valid_until),
-                "first_seen": query.iso(v.first_seen_at),
-                "last_seen": query.iso(v.last_seen_at),
-                "superseded_at": query.iso(v.superseded_at),
-            }
-        )
-    return out
-
-
-def _version_texts(
-    s: Session, article_id: int, numbers: set[int]
-) -> tuple[dict[int, str], dict[int, list[tuple[int, int]]], list[dict[str, Any]]]:
-    """The texts of some versions, the evidence spans in each, and those observations."""
-    rows = s.exec(
-        select(ArticleVersion).where(
-            ArticleVersion.article_id == article_id, col(ArticleVersion.number).in_(numbers)
-        )
-    ).all()
-    texts = {v.number: v.text for v in rows}
-    by_id = {v.id: v.number for v in rows}
-    spans: dict[int, list[tuple[int, int]]] = {}
-    found = []
-    if by_id:
-        obs = s.exec(
-            select(Observation)
-            .where(col(Observation.version_id).in_(list(by_id)))
-            .order_by(col(Observation.version_id), col(Observation.start))
-        ).all()
-        for o in obs:
-            number = by_id[o.version_id]
-            text = texts[number]
-            start, end = o.start, o.end
-            if text[start:end] != o.text:  # offsets from another reading of the page
-                at = text.find(o.text)
-                if at < 0:
-                    continue
-                start, end = at, at + len(o.text)
-            spans.setdefault(number, []).append((start, end))
-            item = {
-                "version": number,
-                "fact": o.fact,
-                "key": key_label(o.fact, o.qualifier, o.term),
-                "value": value_text(o.status if o.term else json.loads(o.value_json or "null")),
-                "quote": o.text,
-                "mention": o.mention,
-            }
-            if item not in found:  # a headline and its body often say the same
-                found.append(item)
-    return texts, spans, found
