@@ -205,6 +205,34 @@ NUMERIC = [
         "Nine patients have been hospitalized.",
         {(9, None)},
     ),
+    # a list of figures shares the unit written after the last; "respectively" pairs it with
+    # the names in order (the list is the last names of the sentence before)
+    (
+        "respectively",
+        "poll.seats",
+        "The Golds hope to win over the Reds, the Greens and the Blues. "
+        "The three are projected to win 24, 20 and 7 seats, respectively.",
+        {(24, "Reds"), (20, "Greens"), (7, "Blues")},
+    ),
+    # ages, breakdowns by name and clauses dated by "since YEAR, when" are not the figure
+    (
+        "age",
+        "flu.cases",
+        "The flu outbreak is most dangerous for patients over 65, doctors said.",
+        set(),
+    ),
+    (
+        "breakdown-by-name",
+        "bloc.countries",
+        "The pact now counts 19 countries, including Chile (1) and Peru (3).",
+        {(19, None)},
+    ),
+    (
+        "the-other-two",
+        "quake.toll",
+        "The quake killed 40 people in the city. The other two deaths were on the coast.",
+        set(),
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",
@@ -351,6 +379,11 @@ TERMS = [
         "withdrawn",
         "The harbour council is withdrawing its plan that called for a night ban.",
         {("night_ban", "removed")},
+    ),
+    (
+        "deal-awaiting-a-vote",
+        "The harbour deal includes a pilot scheme. Dockers will vote on the deal next week.",
+        {("pilot_scheme", "proposed")},
     ),
     (
         "tentative-deal-is-a-proposal",

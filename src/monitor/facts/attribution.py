@@ -191,7 +191,7 @@ _NUMBER_WORD = re.compile(
 _MARK_AFTER = re.compile(r"\s+(?:mark|threshold|milestone|barrier)\b", re.I)
 # "another 5 countries", "an additional 300 troops": an increment, not a total.
 _INCREMENT_BEFORE = re.compile(
-    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further"
+    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further|the\s+other"
     r"|(?:an?\s+)?(?:increase|rise|jump|drop|fall|decrease)\s+of|(?:up|down|rose|fell|grew|increased"
     r"|decreased|jumped|climbed|dropped)\s+by|(?:added|adds|adding)(?:\s+another)?)\s+$",
     re.I,
@@ -266,6 +266,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         _OF_GROUP.fullmatch(text, doc.amounts[prev].end, amount.start)
     )
     word, noun_at, complement = _noun_after(after, ph)
+    if word == "bare" and _shares_unit_ahead(doc, ph, i):
+        word = "unit"  # "24, 20 and 7 seats": each figure of the list counts the seats
     if amount.kind == "year" and word != "unit":
         return None
     span = (amount.start, amount.end + noun_at if word in ("unit", "bound") else amount.end)
@@ -401,6 +403,25 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     return None
 
 
+_LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
+
+
+def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
+    """Whether amount ``i`` opens a list of figures ("24, 20 and 7 seats") whose last figure
+    is followed by the unit."""
+    text = doc.text
+    j = i
+    while j + 1 < len(doc.amounts) and _LIST_GLUE.match(
+        text[doc.amounts[j].end : doc.amounts[j + 1].start]
+    ):
+        j += 1
+    if j == i or doc.amounts[j].kind != "number":
+        return False
+    end = doc.amounts[j].end
+    word, _, _ = _noun_after(text[end : min(len(text), end + 120)], ph)
+    return word == "unit"
+
+
 def _same_value_before(doc: Document, heads: list[Head | None], i: int) -> int | None:
     """The last earlier amount with the same value that counts the unit ("Of the 26, ...")."""
     value = doc.amounts[i].value
@@ -475,7 +496,7 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
         ) and low not in _FUNCTION - {"and", "or"}
         if n >= 4 or not is_modifier:
             break
-    return ("bare", 0, False) if first in (None, "verb") else ("other", 0, False)
+    return ("bare", 0, complement) if first in (None, "verb") else ("other", 0, False)
 
 
 def _is_head(after: str, pos: int, ph: Phrases) -> tuple[bool, bool]:

@@ -26,6 +26,7 @@ _NEXT_OPENING = 30
 _HEADING = 60
 _WITHIN = re.compile(r"\s+(?:within|out\s+of)\s+(?:the|a|its|their)\s+(?:[A-Za-z]+\s+)?", re.I)
 _DATED_AFTER = 24
+_WHEN = re.compile(r",?\s+when\b", re.I)
 _SINCE = re.compile(r"\b(?:since|from)\s+$", re.I)
 _BELONGS = re.compile(
     r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
@@ -316,7 +317,11 @@ def _dated_before(doc: Document, i: int, since: int) -> bool:
         if (
             year is not None
             and year < since
-            and not _SINCE.search(doc.text, max(0, a.start - 8), a.start)
+            and not (
+                _SINCE.search(doc.text, max(0, a.start - 8), a.start)
+                # "since 2011, when 147 were infected": the clause is dated 2011
+                and not _WHEN.match(doc.text, a.end)
+            )
         ):
             return True
     return False

@@ -9,6 +9,7 @@ the fact definition (:class:`~monitor.facts.attribution.Phrases`).
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from monitor.facts.attribution import Head, Phrases
 from monitor.facts.document import Document
@@ -112,6 +113,9 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     # "the overall total of 30,000", "30,000 troops for the whole force": the force, no country.
     if _WHOLE.search(lead[-60:]) or _WHOLE_AFTER.match(text, end, sent.end):
         return [None]
+    respective = _respectively(doc, ph, i)
+    if respective is not None:
+        return [respective]
     # "... killed in the X fire, which burned 23,448 acres": the clause's antecedent owns it.
     antecedent = _ANTECEDENT.search(text, max(sent.start, amount.start - 160), amount.start)
     if antecedent is not None:
@@ -169,6 +173,50 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         each = _EACH.search(lead) or _EACH_AFTER.match(text, end, sent.end)
         return distinct if each else [None]
     return [names[-1][1]]
+
+
+_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
+_RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
+
+
+def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
+    """ "VVD, NSC and BBB ... win 24, 20 and 7 seats, respectively": the names in order."""
+    text = doc.text
+    s = doc.sentence_of(doc.amounts[i].start)
+    sent = doc.sentences[s]
+    if not _RESPECTIVELY.search(text, doc.amounts[i].end, sent.end):
+        return None
+    first = i
+    while first > 0 and _GLUE.match(text[doc.amounts[first - 1].end : doc.amounts[first].start]):
+        first -= 1
+    last = i
+    while last + 1 < len(doc.amounts) and _GLUE.match(
+        text[doc.amounts[last].end : doc.amounts[last + 1].start]
+    ):
+        last += 1
+    count = last - first + 1
+    if count < 2:
+        return None
+    for lo, hi in ((sent.start, doc.amounts[first].start), *_previous(doc, s)):
+        found = _names(doc, ph, lo, hi)
+        names = list(dict.fromkeys(n for _, n in found))
+        if len(names) > count:
+            # "... Wilders ... the parties VVD, NSC and BBB": the list is the last names.
+            tail = found[-count:]
+            listed = all(
+                re.fullmatch(
+                    r"\S+(?:\s+\S+){0,3}?\s*(?:,|and|or|&|,\s*and)\s*(?:the\s+)?", text[a:b]
+                )
+                for (a, _), (b, _) in pairwise(tail)
+            )
+            names = [n for _, n in tail] if listed and len({n for _, n in tail}) == count else names
+        if len(names) == count:
+            return names[i - first]
+    return None
+
+
+def _previous(doc: Document, s: int) -> list[tuple[int, int]]:
+    return [(doc.sentences[s - 1].start, doc.sentences[s - 1].end)] if s > 0 else []
 
 
 def _named_before(doc: Document, ph: Phrases, s: int) -> str | None:
