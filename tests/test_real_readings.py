@@ -380,6 +380,12 @@ TERMS = [
         "The harbour council is withdrawing its plan that called for a night ban.",
         {("night_ban", "removed")},
     ),
+    # called unfounded: disputed
+    (
+        "warned-against",
+        "Port doctors are warning against the night ban as a cure for harbour noise.",
+        {("night_ban", "disputed")},
+    ),
     (
         "deal-awaiting-a-vote",
         "The harbour deal includes a pilot scheme. Dockers will vote on the deal next week.",
