@@ -233,6 +233,27 @@ NUMERIC = [
         "The quake killed 40 people in the city. The other two deaths were on the coast.",
         set(),
     ),
+    # coordinated figures share one verb: the cue after the second is said of the first too,
+    # with each figure's own category after its noun
+    (
+        "coordinated-share-the-verb",
+        "swap.inmates",
+        "In the swap, 120 inmates serving long terms as well as 900 convicts on remand "
+        "will be freed.",
+        {(120, "long terms"), (900, "remand")},
+    ),
+    (
+        "in-exchange-for",
+        "swap.inmates",
+        "The navy released 12 sailors in exchange for nearly 300 inmates in the swap.",
+        {((None, 299), None)},
+    ),
+    (
+        "and-n-in-the-second",
+        "swap.sailors",
+        "The navy handed over 4 sailors in the first group and 9 in the second.",
+        {(4, None), (9, None)},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",

@@ -42,7 +42,9 @@ _FROM_AFTER = re.compile(
     r"(?:(?:[a-z]+\s+){0,4}?(?:tied|linked|attributed|connected|related|due)\s+to\s+"
     r"|(?:(?:have|has|had|were|was|are|is|been|being|now|so\s+far|confirmed|reported|recorded"
     r"|identified|killed|destroyed|burned|burnt|damaged|documented|diagnosed|counted|registered"
-    r"|living|serving)\s+){0,4}(?:from|by|in|on|for|at|across|among)\s+)"
+    r"|living|serving)\s+){0,4}(?:from|by|in|on|for|at|across|among)\s+"
+    # "250 prisoners serving life sentences", "1,718 detainees held without charge"
+    r"|(?=(?:serving|held|holding|with|without|on)\s))"
     r"(?:the\s+)?(?:[a-z]+\s+){0,2}?",
     re.I,
 )
@@ -69,6 +71,7 @@ _ANTECEDENT = re.compile(
     r"(?:about|some|around|roughly|over|more\s+than|at\s+least|nearly|almost)?\s*$",
     re.I,
 )
+_JOINS = re.compile(r"\b(?:as\s+well\s+as|and|plus|along\s+with|while|whereas)\b", re.I)
 _LATTER = re.compile(r"\bthe\s+(latter|former)\b", re.I)
 _EACH = re.compile(
     r"\b(?:each|apiece|per\s+(?:country|nation|member|contributor|participant))\b", re.I
@@ -106,6 +109,11 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         # "one company of soldiers — about 150 troops —": the same figure restated.
         if heads[j] is not None and not _APPOSITION.match(text, doc.amounts[j].end, amount.start):
             start = doc.amounts[j].end
+            # "120 inmates serving long terms as well as 900 on remand": what follows the first
+            # figure's noun is its own; the second's words start after the conjunction.
+            joins = list(_JOINS.finditer(text, start, amount.start))
+            if joins:
+                start = joins[-1].end()
             break
     head = heads[i]
     end = max(amount.end, head.span_end if head is not None else amount.end)
