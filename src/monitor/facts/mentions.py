@@ -71,7 +71,9 @@ _EARLIER = re.compile(
     # ("earlier this week", "a day earlier" are today's news, not an earlier figure)
     r"\b(?:initially|originally|at\s+first|at\s+the\s+outset|previously|formerly"
     r"|(?<!day\s)(?<!days\s)(?<!hours\s)(?<!week\s)(?:earlier|early)"
-    r"(?!\s+(?:this|today|on|in\s+the\s+day|that\s+day|next))"
+    r"(?!\s+(?:this|today|on|in\s+the\s+day|that\s+day|next|January|February|March|April|May"
+    r"|June|July|August|September|October|November|December|morning|afternoon|evening|hours"
+    r"|days|weeks|months|stages?)\b)"
     r"|began|begun|started|last\s+year|a\s+year\s+ago|used\s+to|had\s+been|up\s+from"
     r"|down\s+from|first\s+(?:sketched|proposed|planned|discussed|mooted|floated))\b",
     re.I,

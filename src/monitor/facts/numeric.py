@@ -461,7 +461,14 @@ def _region(doc: Document, heads: list[Head | None], i: int) -> tuple[int, int]:
         end = min(end, head.span_end)
     if nxt < len(doc.amounts) and doc.amounts[nxt].start < end:
         end = doc.amounts[nxt].start
+        # "hospitalised about 100 and killed two": the second verb is the next figure's.
+        other = _NEXT_PREDICATE.match(doc.text, max(amount.end, head.span_end if head else 0), end)
+        if other is not None:
+            end = other.start(1)
     return start, max(start, end)
+
+
+_NEXT_PREDICATE = re.compile(r"(?:\s+[\w'’-]+){0,2}?(,?\s+and\s+)(?=\w+ed\b)", re.I)
 
 
 def _window(doc: Document, i: int, head: Head) -> tuple[int, int]:
