@@ -10,6 +10,7 @@ which country it belongs to from :mod:`monitor.facts.qualifier`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from monitor.facts.attribution import Head, Phrases, compile_phrases, resolve
 from monitor.facts.document import Document, read_document
@@ -335,7 +336,7 @@ def _dated_before(doc: Document, i: int, since: int) -> bool:
     amount = doc.amounts[i]
     start, end = doc.clause(amount.start)
     end = min(end, amount.end + _DATED_AFTER)
-    for a in doc.amounts:
+    for a in doc.amounts[bisect_left(doc.amounts, start, key=lambda x: x.start) :]:
         if a.start >= end:
             break
         if a.kind != "year" or a.start < start:
