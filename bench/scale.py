@@ -54,7 +54,7 @@ from sqlalchemy import event
 
 from monitor.app import App
 from monitor.config import load_settings
-from monitor.extract import OPTIONS
+from monitor.extract import OPTIONS, WORKER_NICENESS
 from monitor.pipeline import open_runtime, poll_once
 from monitor.store import create_db_engine, migrate
 
@@ -316,7 +316,11 @@ def bench_passes(site: _Site, tmp: Path, args: argparse.Namespace) -> None:
             return time.perf_counter() - start, commits[0] - before, report
 
     async def floor(etags: dict[str, str]) -> tuple[float, int]:
-        with ProcessPoolExecutor(args.pool) as pool:
+        # The pipeline's pool runs at a lower CPU priority; so does this one, so that a busy
+        # machine slows both alike.
+        with ProcessPoolExecutor(
+            args.pool, initializer=os.nice, initargs=(WORKER_NICENESS,)
+        ) as pool:
             list(pool.map(_extract, [_page(0, 0)] * args.pool, ["http://x/"] * args.pool))
             control(site, "/_reset")
             start = time.perf_counter()

@@ -3,22 +3,29 @@ removed and new feeds apart, `--config` goes before or after the sub-command."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import trafilatura  # noqa: F401  (imported at collection, as the CLI's modules import it)
 
 from monitor.app import open_app
 from monitor.cli import main
-from monitor.store.feeds import sync_feeds
+from monitor.pipeline import open_runtime, poll_once
+from monitor.store import session_scope
+from monitor.store.feeds import LEASE, claim_due_feeds, sync_feeds
 from tests.servers import LocalServer, Route, rss, wait_for
+from tests.test_pipeline import T0, open_test_app, poll, srv, write_config
+
+__all__ = ["srv"]  # the local server fixture
 
 
 def _write(path: Path, db: Path, feeds: list[dict[str, Any]]) -> None:
@@ -100,3 +107,58 @@ def test_sighup_reloads_the_feeds_and_refuses_a_bad_file(tmp_path: Path) -> None
                 service.stderr.close()
     assert service.returncode == 0, "".join(lines)[-2000:]
     assert logged("configuration reloaded")
+
+
+def test_a_crashed_workers_claims_are_taken_over_after_the_lease(
+    srv: LocalServer, db_url: str, tmp_path: Path
+) -> None:
+    srv.routes["/feed.xml"] = Route(body=rss([]), content_type="application/rss+xml")
+    app = open_test_app(
+        write_config(tmp_path, db_url, [{"name": "wire", "url": srv.url("/feed.xml")}])
+    )
+    try:
+        sync_feeds(app.engine, app.settings.feeds, T0)
+        # A worker claims the feed and dies: the feed waits for its lease, then anyone takes it.
+        assert [f.name for f in claim_due_feeds(app.engine, T0, limit=10)] == ["wire"]
+        assert poll(app, T0 + timedelta(minutes=5)).feeds_checked == 0
+        assert not srv.hits("/feed.xml")
+        assert poll(app, T0 + LEASE + timedelta(seconds=1)).feeds_checked == 1
+        assert app.metrics.takeovers.labels("feed")._value.get() == 1
+    finally:
+        app.close()
+
+
+def test_a_stopping_worker_hands_back_what_it_has_not_started(
+    srv: LocalServer, db_url: str, tmp_path: Path
+) -> None:
+    feeds = []
+    for i in range(12):
+        srv.routes[f"/f{i}.xml"] = Route(
+            body=rss([]), content_type="application/rss+xml", delay=0.3
+        )
+        feeds.append({"name": f"f{i}", "url": srv.url(f"/f{i}.xml")})
+    config = write_config(tmp_path, db_url, feeds)
+    doc = json.loads(config.read_text())
+    doc["fetch"]["concurrency"] = 1
+    config.write_text(json.dumps(doc))
+    app = open_test_app(config)
+
+    async def go() -> Any:
+        stop = asyncio.Event()
+        async with open_runtime(app, workers=1) as rt:
+            asyncio.get_running_loop().call_later(0.5, stop.set)
+            return await poll_once(app, rt.fetcher, now=T0, pool=rt.pool, stop=stop)
+
+    try:
+        report = asyncio.run(go())
+        # Two fetch slots with concurrency 1: a few feeds were fetched, the rest handed back.
+        assert 0 < report.feeds_checked < 12
+        assert report.feeds_checked + report.feeds_released == 12
+        assert len(srv.requests) == report.feeds_checked
+        with session_scope(app.engine) as s:
+            leased = s.execute(sa.text("SELECT count(*) FROM feeds WHERE lease_until IS NOT NULL"))
+            assert leased.scalar_one() == 0
+        # Handed back means due at once for any worker, not after a lease.
+        assert poll(app, T0 + timedelta(seconds=1)).feeds_checked == report.feeds_released
+    finally:
+        app.close()

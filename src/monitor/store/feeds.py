@@ -158,10 +158,11 @@ def claim_feeds(s: Session, now: datetime, *, limit: int) -> list[DueFeed]:
     return out
 
 
-def feeds_in_flight(engine: Engine, now: datetime) -> int:
-    """Feeds under a live lease: being polled right now (by any worker)."""
+def feeds_in_flight(engine: Engine, now: datetime, *, within: timedelta) -> int:
+    """Feeds claimed in the last ``within`` and not finished: being polled right now by a live
+    worker (a crashed worker's older leases do not count)."""
     with engine.connect() as conn:
-        stmt = sa.select(sa.func.count()).where(col(Feed.lease_until) > now)
+        stmt = sa.select(sa.func.count()).where(col(Feed.lease_until) > now + LEASE - within)
         return int(conn.execute(stmt).scalar_one())
 
 
