@@ -217,6 +217,10 @@ def test_a_forged_or_expired_session_is_refused(site: Site) -> None:
             r = client.get("/ui/feeds", headers={"Cookie": f"monitor_session={cookie}"})
             assert r.status_code == 303 and r.headers["location"].startswith("/ui/signin")
         assert client.get("/ui/feeds", headers={"Cookie": f"monitor_session={value}"}).is_success
+        again = client.get(
+            "/ui/signin?next=/ui/alerts", headers={"Cookie": f"monitor_session={value}"}
+        )
+        assert again.status_code == 303 and again.headers["location"] == "/ui/alerts"
         # A sign-in never sends the browser to another site.
         away = client.post("/ui/signin", data={"token": TOKEN, "next": "//evil.example/"})
         assert away.headers["location"] == "/ui/"
