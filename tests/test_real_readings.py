@@ -233,6 +233,35 @@ NUMERIC = [
         "The quake killed 40 people in the city. The other two deaths were on the coast.",
         set(),
     ),
+    # coordinated figures share one verb: the cue after the second is said of the first too,
+    # with each figure's own category after its noun
+    (
+        "coordinated-share-the-verb",
+        "swap.inmates",
+        "In the swap, 120 inmates serving long terms as well as 900 convicts on remand "
+        "will be freed.",
+        {(120, "long terms"), (900, "remand")},
+    ),
+    (
+        "in-exchange-for",
+        "swap.inmates",
+        "The navy released 12 sailors in exchange for nearly 300 inmates in the swap.",
+        {((None, 299), None)},
+    ),
+    (
+        "and-n-in-the-second",
+        "swap.sailors",
+        "The navy handed over 4 sailors in the first group and 9 in the second.",
+        {(4, None), (9, None)},
+    ),
+    # "early July" dates a figure, it does not make it an earlier one; a second verb joined by
+    # "and" belongs to the next figure
+    (
+        "early-month-and-next-predicate",
+        "quake.hospital",
+        "The earthquake in early July hospitalized about 100 people and killed two.",
+        {(100, None)},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",
@@ -380,6 +409,12 @@ TERMS = [
         "The harbour council is withdrawing its plan that called for a night ban.",
         {("night_ban", "removed")},
     ),
+    # called unfounded: disputed
+    (
+        "warned-against",
+        "Port doctors are warning against the night ban as a cure for harbour noise.",
+        {("night_ban", "disputed")},
+    ),
     (
         "deal-awaiting-a-vote",
         "The harbour deal includes a pilot scheme. Dockers will vote on the deal next week.",
@@ -397,3 +432,9 @@ TERMS = [
 @pytest.mark.parametrize(("text", "expected"), [pytest.param(t, e, id=i) for i, t, e in TERMS])
 def test_terms_reading(text: str, expected: set[tuple[str, str]]) -> None:
     assert _terms(text) == expected
+
+
+def test_early_in_a_month_is_no_earlier_figure() -> None:
+    text = "The earthquake in early July hospitalized about 100 people."
+    found = [f for f in find_facts(text, FACTS) if f.fact == "quake.hospital"]
+    assert [(f.value, f.mention) for f in found] == [(100, "current")]

@@ -378,7 +378,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         q = doc.question_before(s)
         if q is not None and _HOW_BIG.search(doc.sentence_text(q)):
             return Head(True, question=q, span_start=span[0], span_end=span[1], how="figure")
-        if ph.cues is not None:
+        if ph.cues is not None and not _other_count_before(doc, heads, i):
             return Head(True, span_start=span[0], span_end=span[1], how="figure")
     if _DEFINITE.search(before[-12:]):
         same = _same_value_before(doc, heads, i)
@@ -403,6 +403,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     return None
 
 
+_LIST_REACH = 8  # figures in one list ("24, 20 and 7 seats"); bounded so a table stays linear
 _LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
 
 
@@ -411,7 +412,7 @@ def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
     is followed by the unit."""
     text = doc.text
     j = i
-    while j + 1 < len(doc.amounts) and _LIST_GLUE.match(
+    while j + 1 < min(len(doc.amounts), i + _LIST_REACH) and _LIST_GLUE.match(
         text[doc.amounts[j].end : doc.amounts[j + 1].start]
     ):
         j += 1
@@ -420,6 +421,17 @@ def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
     end = doc.amounts[j].end
     word, _, _ = _noun_after(text[end : min(len(text), end + 120)], ph)
     return word == "unit"
+
+
+def _other_count_before(doc: Document, heads: list[Head | None], i: int) -> bool:
+    """Whether an earlier figure of the sentence counts something else ("Another 3 captives
+    were freed, bringing the total to 23": the total is of captives, not of this fact)."""
+    s = doc.sentence_of(doc.amounts[i].start)
+    return any(
+        heads[j] is None and doc.amounts[j].kind == "number"
+        for j in range(max(0, i - _LIST_REACH), i)
+        if doc.sentence_of(doc.amounts[j].start) == s
+    )
 
 
 def _same_value_before(doc: Document, heads: list[Head | None], i: int) -> int | None:
@@ -558,6 +570,14 @@ def _antecedent(doc: Document, i: int, heads: list[Head | None], *, want_unit: b
             return j
         if head is not None and head.unit and not head.subset:
             return j
+        # "Another 3 captives were freed, bringing the total to 23": the total is of what
+        # the nearest figure of its sentence counts, which is not this fact's unit.
+        if (
+            head is None
+            and doc.amounts[j].kind == "number"
+            and doc.sentence_of(doc.amounts[j].start) == s
+        ):
+            return None
     return None
 
 

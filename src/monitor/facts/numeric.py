@@ -10,6 +10,7 @@ which country it belongs to from :mod:`monitor.facts.qualifier`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from monitor.facts.attribution import Head, Phrases, compile_phrases, resolve
 from monitor.facts.document import Document, read_document
@@ -210,7 +211,8 @@ def _judge(
             return "the question it answers has a defer cue"
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
-        if not any(_cued(ph.cues, t) for t in [*said, question]):
+        shared = [text[a:b] for a, b in _shared_verb(doc, heads, i)]
+        if not any(_cued(ph.cues, t) for t in [*said, question, *shared]):
             return "no cue said of it in its clause"
     confidence = 1.0
     if spec.subject_in_clause and ph.subjects is not None and not head.bound:
@@ -285,6 +287,32 @@ def _exclusion(text: str, ph: Phrases, a: int, b: int) -> str | None:
     return None
 
 
+# Figures that share one verb: "250 prisoners as well as 1,718 detainees will be freed",
+# "handed over 7 in the first group and 13 in the second", "released 20 in exchange for 2,000".
+_COORDINATION = re.compile(
+    r"^[^.;:!?\d]{0,60}?(?:,\s*|\s)(?:and|as\s+well\s+as|plus|along\s+with|together\s+with"
+    r"|in\s+exchange\s+for|in\s+return\s+for|for\s+the\s+release\s+of)\s+"
+    r"(?:(?:the|a|an|nearly|some|about|around|almost|more\s+than|at\s+least|over|up\s+to)\s+)*$",
+    re.I,
+)
+_OWN_VERB = re.compile(r"\b(?:\w+ed|said|says|is|are|was|were|has|have|had|will|would)\b", re.I)
+
+
+def _shared_verb(doc: Document, heads: list[Head | None], i: int) -> list[tuple[int, int]]:
+    """The clauses of the figures coordinated with amount ``i`` in its sentence, whose verb
+    is also said of it (none when the words between them have a verb of their own)."""
+    text, out = doc.text, []
+    s = doc.sentence_of(doc.amounts[i].start)
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(doc.amounts) or doc.sentence_of(doc.amounts[j].start) != s:
+            continue
+        lo, hi = (j, i) if j < i else (i, j)
+        between = text[doc.amounts[lo].end : doc.amounts[hi].start]
+        if _COORDINATION.match(between) and not _OWN_VERB.search(between):
+            out.append(doc.clause(doc.amounts[j].start))
+    return out
+
+
 def _subject_in_story(doc: Document, ph: Phrases, at: int) -> bool:
     """Whether a subject is named in the paragraph of ``at`` or in the headline."""
     if ph.subjects is None:
@@ -308,7 +336,7 @@ def _dated_before(doc: Document, i: int, since: int) -> bool:
     amount = doc.amounts[i]
     start, end = doc.clause(amount.start)
     end = min(end, amount.end + _DATED_AFTER)
-    for a in doc.amounts:
+    for a in doc.amounts[bisect_left(doc.amounts, start, key=lambda x: x.start) :]:
         if a.start >= end:
             break
         if a.kind != "year" or a.start < start:
@@ -434,7 +462,14 @@ def _region(doc: Document, heads: list[Head | None], i: int) -> tuple[int, int]:
         end = min(end, head.span_end)
     if nxt < len(doc.amounts) and doc.amounts[nxt].start < end:
         end = doc.amounts[nxt].start
+        # "hospitalised about 100 and killed two": the second verb is the next figure's.
+        other = _NEXT_PREDICATE.match(doc.text, max(amount.end, head.span_end if head else 0), end)
+        if other is not None:
+            end = other.start(1)
     return start, max(start, end)
+
+
+_NEXT_PREDICATE = re.compile(r"(?:\s+[\w'’-]+){0,2}?(,?\s+and\s+)(?=\w+ed\b)", re.I)
 
 
 def _window(doc: Document, i: int, head: Head) -> tuple[int, int]:

@@ -42,7 +42,9 @@ _FROM_AFTER = re.compile(
     r"(?:(?:[a-z]+\s+){0,4}?(?:tied|linked|attributed|connected|related|due)\s+to\s+"
     r"|(?:(?:have|has|had|were|was|are|is|been|being|now|so\s+far|confirmed|reported|recorded"
     r"|identified|killed|destroyed|burned|burnt|damaged|documented|diagnosed|counted|registered"
-    r"|living|serving)\s+){0,4}(?:from|by|in|on|for|at|across|among)\s+)"
+    r"|living|serving)\s+){0,4}(?:from|by|in|on|for|at|across|among)\s+"
+    # "250 prisoners serving life sentences", "1,718 detainees held without charge"
+    r"|(?=(?:serving|held|holding|with|without|on)\s))"
     r"(?:the\s+)?(?:[a-z]+\s+){0,2}?",
     re.I,
 )
@@ -57,10 +59,8 @@ _REFERS_BACK = re.compile(
     re.I,
 )
 # "Planners meeting in Oslo and Madrid": every name of a list after "in" is a place.
-_PLACE_LIST = re.compile(
-    r"\b(?:in|at|from)\s+(?:the\s+)?(?:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*"
-    r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+))+$"
-)
+_PLACE_WORD = re.compile(r"\b(?:in|at|from)\s+(?:the\s+)?", re.I)
+_LISTED = re.compile(r"(?:[A-Z][\w.'’-]*|,|and|or|the)$")
 # "OSLO, Norway - The mission ...": where the story was filed, not who acts.
 _DATELINE = re.compile(r"[A-Z][A-Z.'’ -]+(?:,\s*[\w.'’ ]{2,30})?\s*(?:[-–—]|\(\w+\)\s*[-–—])\s")
 _ANTECEDENT = re.compile(
@@ -69,6 +69,7 @@ _ANTECEDENT = re.compile(
     r"(?:about|some|around|roughly|over|more\s+than|at\s+least|nearly|almost)?\s*$",
     re.I,
 )
+_JOINS = re.compile(r"\b(?:as\s+well\s+as|and|plus|along\s+with|while|whereas)\b", re.I)
 _LATTER = re.compile(r"\bthe\s+(latter|former)\b", re.I)
 _EACH = re.compile(
     r"\b(?:each|apiece|per\s+(?:country|nation|member|contributor|participant))\b", re.I
@@ -106,6 +107,11 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         # "one company of soldiers — about 150 troops —": the same figure restated.
         if heads[j] is not None and not _APPOSITION.match(text, doc.amounts[j].end, amount.start):
             start = doc.amounts[j].end
+            # "120 inmates serving long terms as well as 900 on remand": what follows the first
+            # figure's noun is its own; the second's words start after the conjunction.
+            joins = list(_JOINS.finditer(text, start, amount.start))
+            if joins:
+                start = joins[-1].end()
             break
     head = heads[i]
     end = max(amount.end, head.span_end if head is not None else amount.end)
@@ -184,13 +190,15 @@ def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
     text = doc.text
     s = doc.sentence_of(doc.amounts[i].start)
     sent = doc.sentences[s]
-    if not _RESPECTIVELY.search(text, doc.amounts[i].end, sent.end):
+    if not _RESPECTIVELY.search(text, doc.amounts[i].end, min(sent.end, doc.amounts[i].end + 200)):
         return None
     first = i
-    while first > 0 and _GLUE.match(text[doc.amounts[first - 1].end : doc.amounts[first].start]):
+    while first > max(0, i - 8) and _GLUE.match(
+        text[doc.amounts[first - 1].end : doc.amounts[first].start]
+    ):
         first -= 1
     last = i
-    while last + 1 < len(doc.amounts) and _GLUE.match(
+    while last + 1 < min(len(doc.amounts), i + 8) and _GLUE.match(
         text[doc.amounts[last].end : doc.amounts[last + 1].start]
     ):
         last += 1
@@ -217,6 +225,15 @@ def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
 
 def _previous(doc: Document, s: int) -> list[tuple[int, int]]:
     return [(doc.sentences[s - 1].start, doc.sentences[s - 1].end)] if s > 0 else []
+
+
+def _in_place_list(text: str, lo: int, at: int) -> bool:
+    """Whether ``at`` is a later name of a list after "in" ("meeting in Oslo and Madrid")."""
+    places = list(_PLACE_WORD.finditer(text, lo, at))
+    if not places:
+        return False
+    words = text[places[-1].end() : at].replace(",", " , ").split()
+    return bool(words) and words[-1] in (",", "and", "or") and all(_LISTED.match(w) for w in words)
 
 
 def _named_before(doc: Document, ph: Phrases, s: int) -> str | None:
@@ -263,7 +280,7 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
     text = doc.text
     sent_start = doc.sentences[doc.sentence_of(start)].start
     line_start = text.rfind("\n", 0, sent_start) + 1
-    dateline = _DATELINE.match(text, line_start)
+    dateline = _DATELINE.match(text, line_start, min(len(text), line_start + 80))
     found: list[tuple[int, str]] = []
     for name, pattern in ph.names:
         for m in pattern.finditer(text, start, end):
@@ -277,7 +294,7 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
                     continue
                 if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
                     continue
-                if _PLACE_LIST.search(text, max(sent_start, m.start() - 80), m.start()):
+                if _in_place_list(text, max(sent_start, m.start() - 80), m.start()):
                     continue
                 if dateline is not None and m.start() < dateline.end():
                     continue
