@@ -409,6 +409,12 @@ TERMS = [
         "The harbour council is withdrawing its plan that called for a night ban.",
         {("night_ban", "removed")},
     ),
+    # a second predicate's ask is about its own object
+    (
+        "second-predicate",
+        "The port set up a wage board last week and is offering new contracts to dockers.",
+        {("wage_board", "present")},
+    ),
     # called unfounded: disputed
     (
         "warned-against",

@@ -158,7 +158,9 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 _CLAUSE = re.compile(r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b", re.I)
 # "and has offered ..." starts a second predicate of the sentence's subject, with its own object:
 # its ask or agreement is not about the term ("X was in drafts and has since vanished" still is).
-_COORDINATED = re.compile(r",?\s+and\s+(?:has|have|had)\s+(?!(?:\w+\s+)?been\b)", re.I)
+_COORDINATED = re.compile(
+    r",?\s+and\s+(?:has|have|had|is|are|was|were|will)\s+(?!(?:\w+\s+)?been\b)", re.I
+)
 # A relative clause describes the noun before it: a cue before that noun is not about a mention
 # inside the clause ("The plan omits the coalition, which would deploy after a ceasefire").
 _RELATIVE = re.compile(r",\s+(?:which|who|whose)\b", re.I)
