@@ -409,6 +409,23 @@ TERMS = [
         "The harbour council is withdrawing its plan that called for a night ban.",
         {("night_ban", "removed")},
     ),
+    # a second predicate's ask is about its own object
+    (
+        "second-predicate",
+        "The port set up a wage board last week and is offering new contracts to dockers.",
+        {("wage_board", "present")},
+    ),
+    # a measure taken is present; calling a term wrong disputes it
+    (
+        "measure-taken",
+        "The port authority, which declared a night ban on Tuesday, urged crews to comply.",
+        {("night_ban", "present")},
+    ),
+    (
+        "called-wrong",
+        "'A wage board at the harbour is wrong,' the port's owners said.",
+        {("wage_board", "disputed")},
+    ),
     # called unfounded: disputed
     (
         "warned-against",
