@@ -205,6 +205,55 @@ NUMERIC = [
         "Nine patients have been hospitalized.",
         {(9, None)},
     ),
+    # a list of figures shares the unit written after the last; "respectively" pairs it with
+    # the names in order (the list is the last names of the sentence before)
+    (
+        "respectively",
+        "poll.seats",
+        "The Golds hope to win over the Reds, the Greens and the Blues. "
+        "The three are projected to win 24, 20 and 7 seats, respectively.",
+        {(24, "Reds"), (20, "Greens"), (7, "Blues")},
+    ),
+    # ages, breakdowns by name and clauses dated by "since YEAR, when" are not the figure
+    (
+        "age",
+        "flu.cases",
+        "The flu outbreak is most dangerous for patients over 65, doctors said.",
+        set(),
+    ),
+    (
+        "breakdown-by-name",
+        "bloc.countries",
+        "The pact now counts 19 countries, including Chile (1) and Peru (3).",
+        {(19, None)},
+    ),
+    (
+        "the-other-two",
+        "quake.toll",
+        "The quake killed 40 people in the city. The other two deaths were on the coast.",
+        set(),
+    ),
+    # coordinated figures share one verb: the cue after the second is said of the first too,
+    # with each figure's own category after its noun
+    (
+        "coordinated-share-the-verb",
+        "swap.inmates",
+        "In the swap, 120 inmates serving long terms as well as 900 convicts on remand "
+        "will be freed.",
+        {(120, "long terms"), (900, "remand")},
+    ),
+    (
+        "in-exchange-for",
+        "swap.inmates",
+        "The navy released 12 sailors in exchange for nearly 300 inmates in the swap.",
+        {((None, 299), None)},
+    ),
+    (
+        "and-n-in-the-second",
+        "swap.sailors",
+        "The navy handed over 4 sailors in the first group and 9 in the second.",
+        {(4, None), (9, None)},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",
@@ -351,6 +400,17 @@ TERMS = [
         "withdrawn",
         "The harbour council is withdrawing its plan that called for a night ban.",
         {("night_ban", "removed")},
+    ),
+    # called unfounded: disputed
+    (
+        "warned-against",
+        "Port doctors are warning against the night ban as a cure for harbour noise.",
+        {("night_ban", "disputed")},
+    ),
+    (
+        "deal-awaiting-a-vote",
+        "The harbour deal includes a pilot scheme. Dockers will vote on the deal next week.",
+        {("pilot_scheme", "proposed")},
     ),
     (
         "tentative-deal-is-a-proposal",

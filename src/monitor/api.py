@@ -23,6 +23,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as FastAPIPath
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -43,8 +44,11 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 REALM = 'Bearer realm="monitor"'
 
+# The largest integer the databases store (an offset or id beyond it is a 422, not a 500).
+MAX_INT = 2**63 - 1
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="items to skip")]
+ArticleId = Annotated[int, FastAPIPath(ge=1, le=MAX_INT, description="the article's id")]
 Since = Annotated[str | None, Query(description="ISO date/time, e.g. 2025-09-04 (UTC)")]
 _BEARER = HTTPBearer(auto_error=False, description="one of api.tokens")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
@@ -202,14 +206,16 @@ def create_app(
         "/metrics",
         dependencies=GUARDED,
         response_class=Response,
-        responses={200: {"content": {"text/plain": {}}}},
+        responses={200: {"content": {"text/plain": {}}}, 401: ERRORS[401]},
         tags=["service"],
     )
     def prometheus() -> Response:
         """Prometheus metrics (text format), every series named ``monitor_...``."""
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    @app.get("/facts", response_model=FactsPage, dependencies=GUARDED, tags=["facts"])
+    @app.get(
+        "/facts", response_model=FactsPage, dependencies=GUARDED, responses=ERRORS, tags=["facts"]
+    )
     def facts(
         s: Db, as_of: AsOf = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
     ) -> dict[str, Any]:
@@ -218,7 +224,11 @@ def create_app(
         return _page(rows, len(rows), limit, offset, sliced=False)
 
     @app.get(
-        "/facts/{fact}/history", response_model=HistoryPage, dependencies=GUARDED, tags=["facts"]
+        "/facts/{fact}/history",
+        response_model=HistoryPage,
+        dependencies=GUARDED,
+        responses=NOT_FOUND,
+        tags=["facts"],
     )
     def history(
         s: Db,
@@ -243,7 +253,13 @@ def create_app(
             raise HTTPException(404, detail=str(exc)) from exc
         return _page(rows, len(rows), limit, offset, sliced=False)
 
-    @app.get("/changes", response_model=ChangesPage, dependencies=GUARDED, tags=["changes"])
+    @app.get(
+        "/changes",
+        response_model=ChangesPage,
+        dependencies=GUARDED,
+        responses=ERRORS,
+        tags=["changes"],
+    )
     def changes(
         s: Db,
         since: Since = None,
@@ -262,7 +278,7 @@ def create_app(
         "/changes.atom",
         dependencies=[Depends(_url_token)],
         response_class=Response,
-        responses={200: {"content": {"application/atom+xml": {}}}},
+        responses={200: {"content": {"application/atom+xml": {}}}, **ERRORS},
         tags=["changes"],
     )
     def changes_atom(
@@ -275,17 +291,18 @@ def create_app(
     ) -> Response:
         """The changes as an Atom feed (token by header or ``?token=``)."""
         rows, _ = query.changes(s, since=_time("since", since), fact=fact, kind=kind, limit=limit)
-        body = _atom(rows, str(request.base_url).rstrip("/"))
+        body = _atom(rows, public_url(settings))
         return Response(body, media_type="application/atom+xml")
 
     @app.get(
         "/articles/{article_id}/versions",
         response_model=ArticleVersions,
         dependencies=GUARDED,
+        responses=NOT_FOUND,
         tags=["articles"],
     )
     def article_versions(
-        s: Db, article_id: int, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+        s: Db, article_id: ArticleId, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
     ) -> dict[str, Any]:
         """An article's stored versions, oldest first; 404 for an unknown article."""
         try:
@@ -301,7 +318,13 @@ def create_app(
             **_page(rows, len(rows), limit, offset, sliced=False),
         }
 
-    @app.get("/alerts", response_model=AlertsPage, dependencies=GUARDED, tags=["alerts"])
+    @app.get(
+        "/alerts",
+        response_model=AlertsPage,
+        dependencies=GUARDED,
+        responses=ERRORS,
+        tags=["alerts"],
+    )
     def alerts(
         s: Db,
         state: Annotated[str | None, Query(description="pending, delivered, dead...")] = None,
@@ -350,6 +373,34 @@ def _session(request: Request) -> Iterator[Session]:
 
 Db = Annotated[Session, Depends(_session)]
 GUARDED = [Depends(_require_token)]
+
+
+class ErrorBody(BaseModel):
+    """What every error answer carries: what went wrong and what to do."""
+
+    detail: str | list[dict[str, Any]]
+
+
+# As returned: 401 without a valid token, 404 for an unknown fact or article, 422 for a query
+# parameter out of range or unreadable.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "missing or invalid bearer token"},
+    422: {"model": ErrorBody, "description": "a parameter is out of range or unreadable"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"model": ErrorBody, "description": "unknown fact, qualifier or article"},
+}
+
+
+def public_url(settings: Settings) -> str:
+    """Where clients reach the API: ``api.public_url``, else ``http://host:port`` from the
+    configuration (never the request's Host header, which a client chooses)."""
+    if settings.api.public_url:
+        return settings.api.public_url.rstrip("/")
+    host = settings.api.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.api.port}"
 
 
 def _unauthorized(given: bool) -> HTTPException:

@@ -279,6 +279,8 @@ class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     tokens: tuple[SecretStr, ...] = ()
+    # The address clients use (e.g. https://monitor.example.org): the Atom feed's own links.
+    public_url: str | None = None
     serve_with_run: bool = False
     # How long a sign-in on the web pages lasts before the session cookie expires.
     session_lifetime: Duration = timedelta(hours=12)

@@ -271,16 +271,16 @@ async def release_on_failure(app: App, now: datetime) -> AsyncIterator[None]:
     """Run part of a pass; if it fails, give back the leases the pass took (claims made at
     ``now``) so the next pass does not wait for them to expire. Leases that cannot be given
     back yet (the database still fails) are given back at the start of a later pass."""
+    if app.unreleased:
+        # Pooled connections opened while the database failed may keep failing (SQLite opens
+        # a read-only file read-only for good): fresh ones see it as it is now.
+        app.engine.dispose()
     release_leases(app.engine, app.unreleased)
     try:
         yield
     except BaseException as exc:
         app.unreleased.append(now)
         failure = _store_failure(exc)
-        if failure is not None:
-            # Pooled SQLite connections opened while the file was read-only stay read-only:
-            # fresh ones see the database as it is now.
-            app.engine.dispose()
         release_leases(app.engine, app.unreleased)
         if failure is not None:
             raise StoreError(describe_store_error(app.engine, failure)) from exc

@@ -191,7 +191,7 @@ _NUMBER_WORD = re.compile(
 _MARK_AFTER = re.compile(r"\s+(?:mark|threshold|milestone|barrier)\b", re.I)
 # "another 5 countries", "an additional 300 troops": an increment, not a total.
 _INCREMENT_BEFORE = re.compile(
-    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further"
+    r"\b(?:another|an\s+additional|a\s+further|an\s+extra|additional|further|the\s+other"
     r"|(?:an?\s+)?(?:increase|rise|jump|drop|fall|decrease)\s+of|(?:up|down|rose|fell|grew|increased"
     r"|decreased|jumped|climbed|dropped)\s+by|(?:added|adds|adding)(?:\s+another)?)\s+$",
     re.I,
@@ -266,6 +266,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         _OF_GROUP.fullmatch(text, doc.amounts[prev].end, amount.start)
     )
     word, noun_at, complement = _noun_after(after, ph)
+    if word == "bare" and _shares_unit_ahead(doc, ph, i):
+        word = "unit"  # "24, 20 and 7 seats": each figure of the list counts the seats
     if amount.kind == "year" and word != "unit":
         return None
     span = (amount.start, amount.end + noun_at if word in ("unit", "bound") else amount.end)
@@ -376,7 +378,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         q = doc.question_before(s)
         if q is not None and _HOW_BIG.search(doc.sentence_text(q)):
             return Head(True, question=q, span_start=span[0], span_end=span[1], how="figure")
-        if ph.cues is not None:
+        if ph.cues is not None and not _other_count_before(doc, heads, i):
             return Head(True, span_start=span[0], span_end=span[1], how="figure")
     if _DEFINITE.search(before[-12:]):
         same = _same_value_before(doc, heads, i)
@@ -399,6 +401,36 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     if ph.cues is not None and _SET_AT.search(before[-20:]):
         return Head(True, span_start=span[0], span_end=span[1], how="level")
     return None
+
+
+_LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
+
+
+def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
+    """Whether amount ``i`` opens a list of figures ("24, 20 and 7 seats") whose last figure
+    is followed by the unit."""
+    text = doc.text
+    j = i
+    while j + 1 < len(doc.amounts) and _LIST_GLUE.match(
+        text[doc.amounts[j].end : doc.amounts[j + 1].start]
+    ):
+        j += 1
+    if j == i or doc.amounts[j].kind != "number":
+        return False
+    end = doc.amounts[j].end
+    word, _, _ = _noun_after(text[end : min(len(text), end + 120)], ph)
+    return word == "unit"
+
+
+def _other_count_before(doc: Document, heads: list[Head | None], i: int) -> bool:
+    """Whether an earlier figure of the sentence counts something else ("Another 3 captives
+    were freed, bringing the total to 23": the total is of captives, not of this fact)."""
+    s = doc.sentence_of(doc.amounts[i].start)
+    return any(
+        heads[j] is None and doc.amounts[j].kind == "number"
+        for j in range(i)
+        if doc.sentence_of(doc.amounts[j].start) == s
+    )
 
 
 def _same_value_before(doc: Document, heads: list[Head | None], i: int) -> int | None:
@@ -475,7 +507,7 @@ def _noun_after(after: str, ph: Phrases) -> tuple[str, int, bool]:
         ) and low not in _FUNCTION - {"and", "or"}
         if n >= 4 or not is_modifier:
             break
-    return ("bare", 0, False) if first in (None, "verb") else ("other", 0, False)
+    return ("bare", 0, complement) if first in (None, "verb") else ("other", 0, False)
 
 
 def _is_head(after: str, pos: int, ph: Phrases) -> tuple[bool, bool]:
@@ -537,6 +569,14 @@ def _antecedent(doc: Document, i: int, heads: list[Head | None], *, want_unit: b
             return j
         if head is not None and head.unit and not head.subset:
             return j
+        # "Another 3 captives were freed, bringing the total to 23": the total is of what
+        # the nearest figure of its sentence counts, which is not this fact's unit.
+        if (
+            head is None
+            and doc.amounts[j].kind == "number"
+            and doc.sentence_of(doc.amounts[j].start) == s
+        ):
+            return None
     return None
 
 

@@ -27,6 +27,7 @@ _NEVER = {
     "decimal": "a decimal never counts",
     "question": "an amount asked about ('how many thousands') never counts",
     "ratio": "a rate ('one in five', '3 out of 1,000') never counts",
+    "age": "an age ('people over 65', '12-year-old') never counts",
 }
 
 

@@ -19,7 +19,17 @@ from text_to_num import text2num
 
 Value = int | tuple[int | None, int | None]
 Kind = Literal[
-    "number", "money", "percent", "year", "date", "time", "label", "decimal", "question", "ratio"
+    "number",
+    "money",
+    "percent",
+    "year",
+    "date",
+    "time",
+    "label",
+    "decimal",
+    "question",
+    "ratio",
+    "age",
 ]
 
 _ONES = "one two three four five six seven eight nine".split()
@@ -151,6 +161,17 @@ _MASKS = re.compile(
     # telephone numbers: "626-577-3752", "(213) 555-0100"
     r"|(?:\(\d{3}\)\s*|\b\d{3}[-.\s])\d{3}[-.]\d{4}\b"
 )
+# An age, not an amount: "people over 65", "children under 5", "aged 12", "65 and older".
+_AGE_BEFORE = re.compile(
+    r"\b(?:people|those|persons|adults|children|kids|patients|anyone|women|men|residents"
+    r"|individuals|babies|infants)\s+(?:aged\s+)?(?:over|under|above|below|older\s+than"
+    r"|younger\s+than)\s+$|\b(?:aged?|ages)\s+$",
+    re.I,
+)
+_AGE_AFTER = re.compile(
+    r"^(?:\s*-?\s*years?[\s-]+old|\s+years?\s+of\s+age|\s+and\s+(?:older|over|up)\b)", re.I
+)
+_NAMED_COUNT = re.compile(r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)?\s+\($")
 # A rate, not an amount: "one in five patients", "3 out of 1,000 children", "15 for each one".
 _RATIO_AFTER = re.compile(
     r"^\s+(?:in|out\s+of\s+every)\s+(?:every\s+)?(?:(?!(?:1[89]|2[01])\d\d\b)\d|one\b|two\b|three\b|four\b|five\b|six\b"
@@ -412,6 +433,10 @@ def _classify(
         kind = "date"
     elif _LABEL_BEFORE.search(before):
         kind = "label"
+    elif _AGE_BEFORE.search(text[max(0, core - 40) : core]) or _AGE_AFTER.match(after):
+        kind = "age"
+    elif _NAMED_COUNT.search(text[max(0, core - 30) : core]) and after.startswith(")"):
+        kind = "label"  # "Arizona (1), Florida (3)": a breakdown by name
     elif _RATIO_AFTER.match(after) or _RATIO_BEFORE.search(text[max(0, core - 24) : core]):
         kind = "ratio"
     elif _QUESTION_BEFORE.search(before):

@@ -26,6 +26,7 @@ _NEXT_OPENING = 30
 _HEADING = 60
 _WITHIN = re.compile(r"\s+(?:within|out\s+of)\s+(?:the|a|its|their)\s+(?:[A-Za-z]+\s+)?", re.I)
 _DATED_AFTER = 24
+_WHEN = re.compile(r",?\s+when\b", re.I)
 _SINCE = re.compile(r"\b(?:since|from)\s+$", re.I)
 _BELONGS = re.compile(
     r"['’]?s?\s*(?:\(|,?\s+(?:in|into|to|of|within|from|outside|belonging\s+to|that\s+(?:make|made)"
@@ -209,7 +210,8 @@ def _judge(
             return "the question it answers has a defer cue"
     if ph.cues is not None and not head.cued:
         question = doc.sentence_text(head.question) if head.question is not None else ""
-        if not any(_cued(ph.cues, t) for t in [*said, question]):
+        shared = [text[a:b] for a, b in _shared_verb(doc, heads, i)]
+        if not any(_cued(ph.cues, t) for t in [*said, question, *shared]):
             return "no cue said of it in its clause"
     confidence = 1.0
     if spec.subject_in_clause and ph.subjects is not None and not head.bound:
@@ -284,6 +286,32 @@ def _exclusion(text: str, ph: Phrases, a: int, b: int) -> str | None:
     return None
 
 
+# Figures that share one verb: "250 prisoners as well as 1,718 detainees will be freed",
+# "handed over 7 in the first group and 13 in the second", "released 20 in exchange for 2,000".
+_COORDINATION = re.compile(
+    r"^[^.;:!?\d]{0,60}?(?:,\s*|\s)(?:and|as\s+well\s+as|plus|along\s+with|together\s+with"
+    r"|in\s+exchange\s+for|in\s+return\s+for|for\s+the\s+release\s+of)\s+"
+    r"(?:(?:the|a|an|nearly|some|about|around|almost|more\s+than|at\s+least|over|up\s+to)\s+)*$",
+    re.I,
+)
+_OWN_VERB = re.compile(r"\b(?:\w+ed|said|says|is|are|was|were|has|have|had|will|would)\b", re.I)
+
+
+def _shared_verb(doc: Document, heads: list[Head | None], i: int) -> list[tuple[int, int]]:
+    """The clauses of the figures coordinated with amount ``i`` in its sentence, whose verb
+    is also said of it (none when the words between them have a verb of their own)."""
+    text, out = doc.text, []
+    s = doc.sentence_of(doc.amounts[i].start)
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(doc.amounts) or doc.sentence_of(doc.amounts[j].start) != s:
+            continue
+        lo, hi = (j, i) if j < i else (i, j)
+        between = text[doc.amounts[lo].end : doc.amounts[hi].start]
+        if _COORDINATION.match(between) and not _OWN_VERB.search(between):
+            out.append(doc.clause(doc.amounts[j].start))
+    return out
+
+
 def _subject_in_story(doc: Document, ph: Phrases, at: int) -> bool:
     """Whether a subject is named in the paragraph of ``at`` or in the headline."""
     if ph.subjects is None:
@@ -316,7 +344,11 @@ def _dated_before(doc: Document, i: int, since: int) -> bool:
         if (
             year is not None
             and year < since
-            and not _SINCE.search(doc.text, max(0, a.start - 8), a.start)
+            and not (
+                _SINCE.search(doc.text, max(0, a.start - 8), a.start)
+                # "since 2011, when 147 were infected": the clause is dated 2011
+                and not _WHEN.match(doc.text, a.end)
+            )
         ):
             return True
     return False

@@ -9,6 +9,7 @@ the fact definition (:class:`~monitor.facts.attribution.Phrases`).
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from monitor.facts.attribution import Head, Phrases
 from monitor.facts.document import Document
@@ -41,7 +42,9 @@ _FROM_AFTER = re.compile(
     r"(?:(?:[a-z]+\s+){0,4}?(?:tied|linked|attributed|connected|related|due)\s+to\s+"
     r"|(?:(?:have|has|had|were|was|are|is|been|being|now|so\s+far|confirmed|reported|recorded"
     r"|identified|killed|destroyed|burned|burnt|damaged|documented|diagnosed|counted|registered"
-    r"|living|serving)\s+){0,4}(?:from|by|in|on|for|at|across|among)\s+)"
+    r"|living|serving)\s+){0,4}(?:from|by|in|on|for|at|across|among)\s+"
+    # "250 prisoners serving life sentences", "1,718 detainees held without charge"
+    r"|(?=(?:serving|held|holding|with|without|on)\s))"
     r"(?:the\s+)?(?:[a-z]+\s+){0,2}?",
     re.I,
 )
@@ -68,6 +71,7 @@ _ANTECEDENT = re.compile(
     r"(?:about|some|around|roughly|over|more\s+than|at\s+least|nearly|almost)?\s*$",
     re.I,
 )
+_JOINS = re.compile(r"\b(?:as\s+well\s+as|and|plus|along\s+with|while|whereas)\b", re.I)
 _LATTER = re.compile(r"\bthe\s+(latter|former)\b", re.I)
 _EACH = re.compile(
     r"\b(?:each|apiece|per\s+(?:country|nation|member|contributor|participant))\b", re.I
@@ -105,6 +109,11 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         # "one company of soldiers — about 150 troops —": the same figure restated.
         if heads[j] is not None and not _APPOSITION.match(text, doc.amounts[j].end, amount.start):
             start = doc.amounts[j].end
+            # "120 inmates serving long terms as well as 900 on remand": what follows the first
+            # figure's noun is its own; the second's words start after the conjunction.
+            joins = list(_JOINS.finditer(text, start, amount.start))
+            if joins:
+                start = joins[-1].end()
             break
     head = heads[i]
     end = max(amount.end, head.span_end if head is not None else amount.end)
@@ -112,6 +121,9 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     # "the overall total of 30,000", "30,000 troops for the whole force": the force, no country.
     if _WHOLE.search(lead[-60:]) or _WHOLE_AFTER.match(text, end, sent.end):
         return [None]
+    respective = _respectively(doc, ph, i)
+    if respective is not None:
+        return [respective]
     # "... killed in the X fire, which burned 23,448 acres": the clause's antecedent owns it.
     antecedent = _ANTECEDENT.search(text, max(sent.start, amount.start - 160), amount.start)
     if antecedent is not None:
@@ -169,6 +181,50 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
         each = _EACH.search(lead) or _EACH_AFTER.match(text, end, sent.end)
         return distinct if each else [None]
     return [names[-1][1]]
+
+
+_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
+_RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
+
+
+def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
+    """ "VVD, NSC and BBB ... win 24, 20 and 7 seats, respectively": the names in order."""
+    text = doc.text
+    s = doc.sentence_of(doc.amounts[i].start)
+    sent = doc.sentences[s]
+    if not _RESPECTIVELY.search(text, doc.amounts[i].end, sent.end):
+        return None
+    first = i
+    while first > 0 and _GLUE.match(text[doc.amounts[first - 1].end : doc.amounts[first].start]):
+        first -= 1
+    last = i
+    while last + 1 < len(doc.amounts) and _GLUE.match(
+        text[doc.amounts[last].end : doc.amounts[last + 1].start]
+    ):
+        last += 1
+    count = last - first + 1
+    if count < 2:
+        return None
+    for lo, hi in ((sent.start, doc.amounts[first].start), *_previous(doc, s)):
+        found = _names(doc, ph, lo, hi)
+        names = list(dict.fromkeys(n for _, n in found))
+        if len(names) > count:
+            # "... Wilders ... the parties VVD, NSC and BBB": the list is the last names.
+            tail = found[-count:]
+            listed = all(
+                re.fullmatch(
+                    r"\S+(?:\s+\S+){0,3}?\s*(?:,|and|or|&|,\s*and)\s*(?:the\s+)?", text[a:b]
+                )
+                for (a, _), (b, _) in pairwise(tail)
+            )
+            names = [n for _, n in tail] if listed and len({n for _, n in tail}) == count else names
+        if len(names) == count:
+            return names[i - first]
+    return None
+
+
+def _previous(doc: Document, s: int) -> list[tuple[int, int]]:
+    return [(doc.sentences[s - 1].start, doc.sentences[s - 1].end)] if s > 0 else []
 
 
 def _named_before(doc: Document, ph: Phrases, s: int) -> str | None:

@@ -150,6 +150,7 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
     read = (_read(text, term, start, end, i, spans, named, cues) for term, start, end, i in located)
     mentions = [m for m in read if m is not None]
     resolved: dict[str, tuple[Status, bool]] = {}
+    statuses = {t.id: t.statuses for t in spec.terms}
     for m in mentions:
         best = resolved.get(m.term.id)
         if best is None or _rank(m.status, m.explicit) > _rank(*best):
@@ -162,6 +163,12 @@ def find_terms(text: str, spec: TermsFactSpec) -> list[Finding]:
         resolved = {t: ("removed" if s == "absent" else s, e) for t, (s, e) in resolved.items()}
     for term in _contested_removals(text, spans, mentions, resolved, cues):
         resolved[term] = ("disputed", True)
+    if _PENDING_VOTE.search(text):
+        # "members will vote on the tentative agreement": what it includes is still proposed
+        resolved = {
+            t: ("proposed", e) if s == "present" and "proposed" in statuses[t] else (s, e)
+            for t, (s, e) in resolved.items()
+        }
     return [_finding(text, spec.id, m, resolved[m.term.id][0]) for m in mentions]
 
 
@@ -319,6 +326,13 @@ def _read(
     return _Mention(term, start, end, sentence, status, explicit)
 
 
+# An agreement that still needs a vote of those it binds is a proposal.
+_PENDING_VOTE = re.compile(
+    r"\btentative(?:ly)?\s+(?:agreement|deal|accord|contract|pact|agreed)\b"
+    r"|\b(?:will|to|would)\s+vote\s+on\s+(?:the|a|an|whether)\b|\bput\s+to\s+a\s+vote\b"
+    r"|\bratification\s+vote\b|\bif\s+(?:it\s+is\s+)?ratified\b",
+    re.I,
+)
 _ITEM = re.compile(r"[-•*–—]\s")
 _ADOPTED = re.compile(r"\b(?:agreed|adopted|signed|approved|endorsed|ratified)\b", re.I)
 _TENTATIVE = re.compile(r"\b(?:tentative|draft|proposed|would|if)\b", re.I)

@@ -153,7 +153,14 @@ def describe_store_error(engine: Engine, exc: BaseException) -> str:
     unreachable database (the service retries on every tick and resumes by itself)."""
     where = engine.url.render_as_string(hide_password=True)
     orig = getattr(exc, "orig", None) or exc
-    text = str(orig).lower()
+    # A failed rollback ("no such savepoint": SQLite rolled back on its own) hides the error
+    # that caused it: read the whole chain.
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    text = " ".join(str(getattr(e, "orig", None) or e) for e in chain).lower()
     if "readonly" in text or "read-only" in text or "read only" in text:
         what = "is read-only; make the file and its folder writable by this user"
     elif "full" in text or "no space" in text or "could not extend" in text:
