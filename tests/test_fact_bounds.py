@@ -55,7 +55,7 @@ def test_evidence_of_a_run_on_page_stays_a_sentence_long() -> None:
     assert max(len(f.sentence or "") for f in found) < 1_000
 
 
-@settings(max_examples=8, deadline=8_000)
+@settings(max_examples=6, deadline=8_000)
 @given(
     st.lists(st.sampled_from(_MENTIONS), min_size=20, max_size=200),
     st.lists(st.tuples(st.integers(0, 199), st.sampled_from(_OTHERS)), max_size=6),

@@ -254,6 +254,14 @@ NUMERIC = [
         "The navy handed over 4 sailors in the first group and 9 in the second.",
         {(4, None), (9, None)},
     ),
+    # "early July" dates a figure, it does not make it an earlier one; a second verb joined by
+    # "and" belongs to the next figure
+    (
+        "early-month-and-next-predicate",
+        "quake.hospital",
+        "The earthquake in early July hospitalized about 100 people and killed two.",
+        {(100, None)},
+    ),
     # a figure whose noun comes in the next sentence
     (
         "noun-in-next-sentence",
@@ -401,6 +409,29 @@ TERMS = [
         "The harbour council is withdrawing its plan that called for a night ban.",
         {("night_ban", "removed")},
     ),
+    # a second predicate's ask is about its own object
+    (
+        "second-predicate",
+        "The port set up a wage board last week and is offering new contracts to dockers.",
+        {("wage_board", "present")},
+    ),
+    # a measure taken is present; calling a term wrong disputes it
+    (
+        "measure-taken",
+        "The port authority, which declared a night ban on Tuesday, urged crews to comply.",
+        {("night_ban", "present")},
+    ),
+    (
+        "called-wrong",
+        "'A wage board at the harbour is wrong,' the port's owners said.",
+        {("wage_board", "disputed")},
+    ),
+    # rejecting an offer leaves what it offered a proposal
+    (
+        "rejected-offer",
+        "Dockers rejected the port's offer of a wage board on Friday.",
+        {("wage_board", "proposed")},
+    ),
     # called unfounded: disputed
     (
         "warned-against",
@@ -424,3 +455,9 @@ TERMS = [
 @pytest.mark.parametrize(("text", "expected"), [pytest.param(t, e, id=i) for i, t, e in TERMS])
 def test_terms_reading(text: str, expected: set[tuple[str, str]]) -> None:
     assert _terms(text) == expected
+
+
+def test_early_in_a_month_is_no_earlier_figure() -> None:
+    text = "The earthquake in early July hospitalized about 100 people."
+    found = [f for f in find_facts(text, FACTS) if f.fact == "quake.hospital"]
+    assert [(f.value, f.mention) for f in found] == [(100, "current")]

@@ -82,26 +82,40 @@ def _fill(url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    """The pages over a database the pipeline filled from the sample corpus, served by uvicorn."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'monitor.sqlite'}"
-    else:
-        schema = f"w_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+@pytest.fixture(scope="module")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A SQLite file and a PostgreSQL schema, filled by the pipeline at the same time."""
+    schema = f"w_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    urls = {
+        "sqlite": f"sqlite:///{tmp_path_factory.mktemp('web') / 'monitor.sqlite'}",
+        "postgresql": f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}",
+    }
+    try:
+        # In fresh processes: this one runs Playwright's event loop and driver, and the
+        # pipeline's extraction pool must not fork from it. Both at once: two cores.
+        fillers = [
+            multiprocessing.get_context("spawn").Process(target=_fill, args=(url,))
+            for url in urls.values()
+        ]
+        for filler in fillers:
+            filler.start()
+        for filler in fillers:
+            filler.join(300)
+            assert filler.exitcode == 0, "replaying the sample corpus failed"
+        yield urls
+    finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    # In a fresh process: this one runs Playwright's event loop and driver, and the pipeline's
-    # extraction pool must not fork from it.
-    filler = multiprocessing.get_context("spawn").Process(target=_fill, args=(url,))
-    filler.start()
-    filler.join(300)
-    assert filler.exitcode == 0, "replaying the sample corpus failed"
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, databases: dict[str, str]) -> Iterator[Site]:
+    """The pages over a database the pipeline filled from the sample corpus, served by uvicorn."""
+    url = databases[request.param]
     engine = create_db_engine(url)
     settings = load_settings(REPO / "feeds.yaml").model_copy(
         update={"api": Settings.model_validate({"api": {"tokens": [TOKEN]}}).api}
@@ -124,10 +138,6 @@ def site(
         thread.join(10)
         sock.close()
         engine.dispose()
-        if schema is not None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -207,6 +217,10 @@ def test_a_forged_or_expired_session_is_refused(site: Site) -> None:
             r = client.get("/ui/feeds", headers={"Cookie": f"monitor_session={cookie}"})
             assert r.status_code == 303 and r.headers["location"].startswith("/ui/signin")
         assert client.get("/ui/feeds", headers={"Cookie": f"monitor_session={value}"}).is_success
+        again = client.get(
+            "/ui/signin?next=/ui/alerts", headers={"Cookie": f"monitor_session={value}"}
+        )
+        assert again.status_code == 303 and again.headers["location"] == "/ui/alerts"
         # A sign-in never sends the browser to another site.
         away = client.post("/ui/signin", data={"token": TOKEN, "next": "//evil.example/"})
         assert away.headers["location"] == "/ui/"

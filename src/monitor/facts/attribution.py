@@ -340,8 +340,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         )
     # A bare figure: its noun is elsewhere.
     if complement and word == "bare":
-        # "another 85,000 are under warnings", "up by 81": an increment; but in "Cal Fire sent
-        # 900 and the Forest Service another 300" the 300 is the Forest Service's own figure.
+        # "another 60,000 are under warnings", "up by 45": an increment; but in "the county sent
+        # 700 and the state agency another 200" the 200 is the state agency's own figure.
         clause_start = doc.clause(amount.start)[0]
         if not any(p.search(text, clause_start, amount.start) for _, p in ph.names):
             return None
@@ -403,6 +403,7 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     return None
 
 
+_LIST_REACH = 8  # figures in one list ("24, 20 and 7 seats"); bounded so a table stays linear
 _LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
 
 
@@ -411,7 +412,7 @@ def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
     is followed by the unit."""
     text = doc.text
     j = i
-    while j + 1 < len(doc.amounts) and _LIST_GLUE.match(
+    while j + 1 < min(len(doc.amounts), i + _LIST_REACH) and _LIST_GLUE.match(
         text[doc.amounts[j].end : doc.amounts[j + 1].start]
     ):
         j += 1
@@ -428,7 +429,7 @@ def _other_count_before(doc: Document, heads: list[Head | None], i: int) -> bool
     s = doc.sentence_of(doc.amounts[i].start)
     return any(
         heads[j] is None and doc.amounts[j].kind == "number"
-        for j in range(i)
+        for j in range(max(0, i - _LIST_REACH), i)
         if doc.sentence_of(doc.amounts[j].start) == s
     )
 

@@ -7,6 +7,7 @@ diplomat") lower the confidence. Only general English lives here; story words ar
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from monitor.facts.document import Document
@@ -71,7 +72,9 @@ _EARLIER = re.compile(
     # ("earlier this week", "a day earlier" are today's news, not an earlier figure)
     r"\b(?:initially|originally|at\s+first|at\s+the\s+outset|previously|formerly"
     r"|(?<!day\s)(?<!days\s)(?<!hours\s)(?<!week\s)(?:earlier|early)"
-    r"(?!\s+(?:this|today|on|in\s+the\s+day|that\s+day|next))"
+    r"(?!\s+(?:this|today|on|in\s+the\s+day|that\s+day|next|January|February|March|April|May"
+    r"|June|July|August|September|October|November|December|morning|afternoon|evening|hours"
+    r"|days|weeks|months|stages?)\b)"
     r"|began|begun|started|last\s+year|a\s+year\s+ago|used\s+to|had\s+been|up\s+from"
     r"|down\s+from|first\s+(?:sketched|proposed|planned|discussed|mooted|floated))\b",
     re.I,
@@ -230,9 +233,16 @@ def _called_false(doc: Document, s: int, start: int, end: int) -> bool:
     if last <= s:
         return False
     stop = doc.sentences[last].end
-    later = [a for a in doc.amounts if a.start >= end and a.start < stop]
+    lo = bisect_left(doc.amounts, end, key=lambda x: x.start)
+    hi = bisect_left(doc.amounts, stop, key=lambda x: x.start)
+    later = list(doc.amounts[lo:hi])
     nxt = later[0].start if later else stop
-    value = next((a.value for a in doc.amounts if a.start <= start < a.end), None)
+    at = bisect_left(doc.amounts, start + 1, key=lambda x: x.start) - 1
+    value = (
+        doc.amounts[at].value
+        if at >= 0 and doc.amounts[at].start <= start < doc.amounts[at].end
+        else None
+    )
     for k in range(s + 1, last + 1):
         span = doc.sentences[k]
         for m in _DISMISSED.finditer(doc.text, span.start, span.end):

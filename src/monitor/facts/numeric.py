@@ -10,6 +10,7 @@ which country it belongs to from :mod:`monitor.facts.qualifier`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from monitor.facts.attribution import Head, Phrases, compile_phrases, resolve
 from monitor.facts.document import Document, read_document
@@ -335,7 +336,7 @@ def _dated_before(doc: Document, i: int, since: int) -> bool:
     amount = doc.amounts[i]
     start, end = doc.clause(amount.start)
     end = min(end, amount.end + _DATED_AFTER)
-    for a in doc.amounts:
+    for a in doc.amounts[bisect_left(doc.amounts, start, key=lambda x: x.start) :]:
         if a.start >= end:
             break
         if a.kind != "year" or a.start < start:
@@ -461,7 +462,14 @@ def _region(doc: Document, heads: list[Head | None], i: int) -> tuple[int, int]:
         end = min(end, head.span_end)
     if nxt < len(doc.amounts) and doc.amounts[nxt].start < end:
         end = doc.amounts[nxt].start
+        # "hospitalised about 100 and killed two": the second verb is the next figure's.
+        other = _NEXT_PREDICATE.match(doc.text, max(amount.end, head.span_end if head else 0), end)
+        if other is not None:
+            end = other.start(1)
     return start, max(start, end)
+
+
+_NEXT_PREDICATE = re.compile(r"(?:\s+[\w'’-]+){0,2}?(,?\s+and\s+)(?=\w+ed\b)", re.I)
 
 
 def _window(doc: Document, i: int, head: Head) -> tuple[int, int]:

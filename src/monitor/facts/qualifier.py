@@ -38,7 +38,7 @@ _ACTOR_VERB = re.compile(
 _APPOSITION = re.compile(r"[\w\s-]{0,40}?\s*(?:—|–|--|\()\s*$")
 _FROM_AFTER = re.compile(
     r"\s+(?:(?:would|will|could|might|are\s+to)\s+come\s+|coming\s+|provided\s+)?"
-    # "17 deaths tied to the Eaton fire", "43 cases have been reported in Ohio"
+    # "12 deaths tied to the Ridge fire", "43 cases have been reported in Ohio"
     r"(?:(?:[a-z]+\s+){0,4}?(?:tied|linked|attributed|connected|related|due)\s+to\s+"
     r"|(?:(?:have|has|had|were|was|are|is|been|being|now|so\s+far|confirmed|reported|recorded"
     r"|identified|killed|destroyed|burned|burnt|damaged|documented|diagnosed|counted|registered"
@@ -48,7 +48,7 @@ _FROM_AFTER = re.compile(
     r"(?:the\s+)?(?:[a-z]+\s+){0,2}?",
     re.I,
 )
-# A hyphenated amount and its noun before a name: "the 14,021-acre Eaton fire".
+# A hyphenated amount and its noun before a name: "the 9,200-acre Ridge fire".
 _COMPOUND_BEFORE_NAME = re.compile(r"-[A-Za-z]+\s+")
 # The subject of the figure's clause refers back: "It has consumed 14,000 acres", "his party
 # will win 35 seats", "the latter could send 300".
@@ -59,10 +59,8 @@ _REFERS_BACK = re.compile(
     re.I,
 )
 # "Planners meeting in Oslo and Madrid": every name of a list after "in" is a place.
-_PLACE_LIST = re.compile(
-    r"\b(?:in|at|from)\s+(?:the\s+)?(?:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*"
-    r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+))+$"
-)
+_PLACE_WORD = re.compile(r"\b(?:in|at|from)\s+(?:the\s+)?", re.I)
+_LISTED = re.compile(r"(?:[A-Z][\w.'’-]*|,|and|or|the)$")
 # "OSLO, Norway - The mission ...": where the story was filed, not who acts.
 _DATELINE = re.compile(r"[A-Z][A-Z.'’ -]+(?:,\s*[\w.'’ ]{2,30})?\s*(?:[-–—]|\(\w+\)\s*[-–—])\s")
 _ANTECEDENT = re.compile(
@@ -124,7 +122,7 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     respective = _respectively(doc, ph, i)
     if respective is not None:
         return [respective]
-    # "... killed in the X fire, which burned 23,448 acres": the clause's antecedent owns it.
+    # "... killed in the Ridge fire, which burned 9,200 acres": the clause's antecedent owns it.
     antecedent = _ANTECEDENT.search(text, max(sent.start, amount.start - 160), amount.start)
     if antecedent is not None:
         for name, pattern in ph.names:
@@ -188,17 +186,20 @@ _RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 
 
 def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
-    """ "VVD, NSC and BBB ... win 24, 20 and 7 seats, respectively": the names in order."""
+    """ "the Reds, the Greens and the Blues ... win 30, 18 and 6 seats, respectively": the names
+    in order."""
     text = doc.text
     s = doc.sentence_of(doc.amounts[i].start)
     sent = doc.sentences[s]
-    if not _RESPECTIVELY.search(text, doc.amounts[i].end, sent.end):
+    if not _RESPECTIVELY.search(text, doc.amounts[i].end, min(sent.end, doc.amounts[i].end + 200)):
         return None
     first = i
-    while first > 0 and _GLUE.match(text[doc.amounts[first - 1].end : doc.amounts[first].start]):
+    while first > max(0, i - 8) and _GLUE.match(
+        text[doc.amounts[first - 1].end : doc.amounts[first].start]
+    ):
         first -= 1
     last = i
-    while last + 1 < len(doc.amounts) and _GLUE.match(
+    while last + 1 < min(len(doc.amounts), i + 8) and _GLUE.match(
         text[doc.amounts[last].end : doc.amounts[last + 1].start]
     ):
         last += 1
@@ -209,7 +210,7 @@ def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
         found = _names(doc, ph, lo, hi)
         names = list(dict.fromkeys(n for _, n in found))
         if len(names) > count:
-            # "... Wilders ... the parties VVD, NSC and BBB": the list is the last names.
+            # "... the Golds ... the Reds, the Greens and the Blues": the list is the last names.
             tail = found[-count:]
             listed = all(
                 re.fullmatch(
@@ -225,6 +226,15 @@ def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
 
 def _previous(doc: Document, s: int) -> list[tuple[int, int]]:
     return [(doc.sentences[s - 1].start, doc.sentences[s - 1].end)] if s > 0 else []
+
+
+def _in_place_list(text: str, lo: int, at: int) -> bool:
+    """Whether ``at`` is a later name of a list after "in" ("meeting in Oslo and Madrid")."""
+    places = list(_PLACE_WORD.finditer(text, lo, at))
+    if not places:
+        return False
+    words = text[places[-1].end() : at].replace(",", " , ").split()
+    return bool(words) and words[-1] in (",", "and", "or") and all(_LISTED.match(w) for w in words)
 
 
 def _named_before(doc: Document, ph: Phrases, s: int) -> str | None:
@@ -271,7 +281,7 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
     text = doc.text
     sent_start = doc.sentences[doc.sentence_of(start)].start
     line_start = text.rfind("\n", 0, sent_start) + 1
-    dateline = _DATELINE.match(text, line_start)
+    dateline = _DATELINE.match(text, line_start, min(len(text), line_start + 80))
     found: list[tuple[int, str]] = []
     for name, pattern in ph.names:
         for m in pattern.finditer(text, start, end):
@@ -285,7 +295,7 @@ def _names(doc: Document, ph: Phrases, start: int, end: int) -> list[tuple[int, 
                     continue
                 if _SOURCE_BEFORE.search(text[max(sent_start, m.start() - 20) : m.start()]):
                     continue
-                if _PLACE_LIST.search(text, max(sent_start, m.start() - 80), m.start()):
+                if _in_place_list(text, max(sent_start, m.start() - 80), m.start()):
                     continue
                 if dateline is not None and m.start() < dateline.end():
                     continue

@@ -33,6 +33,8 @@ _CONTESTED = (
     r"(?:about|over|on|to)|non-starter|"
     # called unfounded: "warning against X", "no evidence that X works", "by no means proven"
     r"warn(?:s|ed|ing)? against|(?:is |there is )?no evidence (?:that|for)|by no means|"
+    r"(?:is|are|was|were) (?:simply |just |plain )?wrong|unacceptable|under no circumstances|"
+    r"condemn(?:s|ed|ing)?|"
     r"not (?:an )?evidence-based|unproven|debunked|"
     r"at odds|divided over|split over|disagree|disagrees|disagreed|remains? unresolved|"
     r"disagreements? (?:\w+ )?(?:over|about|on|as to)|"
@@ -111,8 +113,12 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
     "disputed": {
         "either": (
             _CONTESTED,
+            # (rejecting an offer that includes the term leaves the term offered: "members
+            # rejected an offer of a 25% raise" is still a proposal of a raise)
             r"(?:rejects|rejected|refuses to accept|refused to accept|will never accept|"
-            r"objects to|objected to|opposes|opposed)",
+            r"objects to|objected to|opposes|opposed)"
+            r"(?! (?:an?|the|its|their|this|that|[a-z]+['’]s) (?:[\w'’-]+ ){0,2}?"
+            r"(?:offers?|proposals?|deals?|contracts?|agreements?|bids?|packages?)\b)",
         ),
     },
     "proposed": {
@@ -131,6 +137,9 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
         "either": (
             r"(?:agreed|adopted|approved|signed|endorsed|established|set up|created|creates|"
             r"launched|decided|commits|committed|confirmed|began work|opened|opens|in force)",
+            # a measure taken: "declared a state of emergency", "a lawsuit was filed"
+            r"(?:declared|issued|imposed|enacted|implemented|introduced|filed|put in place|"
+            r"in place|in effect|took effect|came into force|under way|underway|conducting)",
             r"(?:includes|included|contains|provides for|foresees|envisages|enshrines)",
         ),
     },
@@ -158,7 +167,9 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 _CLAUSE = re.compile(r";|,\s+(?:and\s+that|but|while|whereas|although|though|yet|as)\b", re.I)
 # "and has offered ..." starts a second predicate of the sentence's subject, with its own object:
 # its ask or agreement is not about the term ("X was in drafts and has since vanished" still is).
-_COORDINATED = re.compile(r",?\s+and\s+(?:has|have|had)\s+(?!(?:\w+\s+)?been\b)", re.I)
+_COORDINATED = re.compile(
+    r",?\s+and\s+(?:has|have|had|is|are|was|were|will)\s+(?!(?:\w+\s+)?been\b)", re.I
+)
 # A relative clause describes the noun before it: a cue before that noun is not about a mention
 # inside the clause ("The plan omits the coalition, which would deploy after a ceasefire").
 _RELATIVE = re.compile(r",\s+(?:which|who|whose)\b", re.I)
@@ -249,6 +260,15 @@ def _about(
         if m.end() <= mention[0] and _relative(text, lo, m, mention[0]):
             continue
         if negatable and _COORDINATED.search(text, *gap):
+            continue
+        # "X, which declared a night ban, urged ...": the main clause's verb is X's, not the
+        # term's inside the relative clause.
+        if (
+            m.start() >= mention[1]
+            and "," in text[mention[1] : m.start()]
+            and (rel := _RELATIVE.search(text, max(0, mention[0] - 80), mention[0])) is not None
+            and not re.search(r"[.!?;]", text[rel.end() : mention[0]])
+        ):
             continue
         boundary = _CLAUSE.search(text, *gap)
         if boundary is not None and not (refer and _REFERS.match(text, boundary.end())):

@@ -98,8 +98,8 @@ def build_router(settings: Settings, gate: Gate) -> APIRouter:
 
     @router.get("/ui/signin")
     def signin_form(request: Request, next: str = "/ui/") -> Response:
-        if gate.open:
-            return RedirectResponse(_local(next), status_code=303)
+        if gate.open or gate.session_ok(request.cookies.get(COOKIE)):
+            return RedirectResponse(_local(next), status_code=303)  # nothing to sign in to
         return page(request, "signin.html", title="Sign in", next=_local(next), error=None)
 
     @router.post("/ui/signin")
