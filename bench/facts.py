@@ -51,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--missing", action="store_true", help="list each missing text's query and url"
     )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write each real story's score as `now:` in its scores.yaml and rewrite the README's "
+        "table of real-news scores from them",
+    )
     args = parser.parse_args(argv)
 
     folders = list(args.corpora) or [DEV, *sorted(p for p in REAL.glob("*") if p.is_dir())]
@@ -90,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         timed += [(t, facts) for _, t in texts]
 
+    if args.record:
+        _record({name: (num, trm) for name, _, num, trm in summary})
     print(f"\n{'corpus':28} {'texts':>5}  {'numeric P / R / F1':>20}  {'terms P / R / F1':>20}")
     for name, n, num, trm in summary:
         print(f"{name:28} {n:5}  {_prf(num):>20}  {_prf(trm):>20}")
@@ -99,6 +107,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"x {args.repeat}, CPU time)"
     )
     return 0
+
+
+def _record(scores: dict[str, tuple[Tally, Tally]]) -> None:
+    """`now:` in each story's scores.yaml, and the README table rebuilt from all of them."""
+    rows = []
+    for folder in sorted(p for p in REAL.glob("*") if (p / "scores.yaml").exists()):
+        path = folder / "scores.yaml"
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        if folder.name in scores:
+            num, trm = scores[folder.name]
+            now = f"now: {{numeric: {_flow(num)}, terms: {_flow(trm)}}}\n"
+            kept = [line for line in text.splitlines(keepends=True) if not line.startswith("now:")]
+            path.write_text("".join(kept) + now, encoding="utf-8")
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8")) or []
+        outlets = len({str(e.get("outlet") or e.get("url", "")).lower() for e in manifest})
+        rows.append((data.get("order", 99), data.get("title", folder.name), outlets, data))
+    lines = [
+        "| story (order labelled) | outlets | blind numeric | blind terms | now numeric "
+        "| now terms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, title, outlets, data in sorted(rows, key=lambda r: r[0]):
+        blind, now = data["blind"], data.get("now", data["blind"])
+        lines.append(
+            f"| {title} | {outlets} | {blind['numeric']['f1']:.2f} | {blind['terms']['f1']:.2f} "
+            f"| {now['numeric']['f1']:.2f} | {now['terms']['f1']:.2f} |"
+        )
+    readme = REPO / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split("<!-- real-scores -->\n", 1)
+    _, tail = rest.split("<!-- /real-scores -->", 1)
+    readme.write_text(
+        head + "<!-- real-scores -->\n" + "\n".join(lines) + "\n<!-- /real-scores -->" + tail,
+        encoding="utf-8",
+    )
+
+
+def _flow(t: Tally) -> str:
+    return f"{{p: {t.precision:.2f}, r: {t.recall:.2f}, f1: {t.f1:.2f}}}"
 
 
 def _prf(t: Tally) -> str:

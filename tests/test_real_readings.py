@@ -426,6 +426,12 @@ TERMS = [
         "'A wage board at the harbour is wrong,' the port's owners said.",
         {("wage_board", "disputed")},
     ),
+    # rejecting an offer leaves what it offered a proposal
+    (
+        "rejected-offer",
+        "Dockers rejected the port's offer of a wage board on Friday.",
+        {("wage_board", "proposed")},
+    ),
     # called unfounded: disputed
     (
         "warned-against",

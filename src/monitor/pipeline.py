@@ -98,7 +98,7 @@ PageError = FetchError | ExtractError | UnexpectedError
 # feeds commits about N / FEED_GROUP times. FEED_FLUSH bounds how long a finished feed's new
 # articles wait for the rest of its group.
 FEED_GROUP = 200
-FEED_FLUSH = 0.5
+FEED_FLUSH = 2.0
 # Pages: claimed PAGE_CLAIM at a time, fetched concurrently; those finished within STORE_WAIT
 # of each other (up to STORE_GROUP) are stored in one transaction.
 PAGE_CLAIM = 20

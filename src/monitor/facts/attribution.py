@@ -340,8 +340,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
         )
     # A bare figure: its noun is elsewhere.
     if complement and word == "bare":
-        # "another 85,000 are under warnings", "up by 81": an increment; but in "Cal Fire sent
-        # 900 and the Forest Service another 300" the 300 is the Forest Service's own figure.
+        # "another 60,000 are under warnings", "up by 45": an increment; but in "the county sent
+        # 700 and the state agency another 200" the 200 is the state agency's own figure.
         clause_start = doc.clause(amount.start)[0]
         if not any(p.search(text, clause_start, amount.start) for _, p in ph.names):
             return None

@@ -38,7 +38,7 @@ _ACTOR_VERB = re.compile(
 _APPOSITION = re.compile(r"[\w\s-]{0,40}?\s*(?:—|–|--|\()\s*$")
 _FROM_AFTER = re.compile(
     r"\s+(?:(?:would|will|could|might|are\s+to)\s+come\s+|coming\s+|provided\s+)?"
-    # "17 deaths tied to the Eaton fire", "43 cases have been reported in Ohio"
+    # "12 deaths tied to the Ridge fire", "43 cases have been reported in Ohio"
     r"(?:(?:[a-z]+\s+){0,4}?(?:tied|linked|attributed|connected|related|due)\s+to\s+"
     r"|(?:(?:have|has|had|were|was|are|is|been|being|now|so\s+far|confirmed|reported|recorded"
     r"|identified|killed|destroyed|burned|burnt|damaged|documented|diagnosed|counted|registered"
@@ -48,7 +48,7 @@ _FROM_AFTER = re.compile(
     r"(?:the\s+)?(?:[a-z]+\s+){0,2}?",
     re.I,
 )
-# A hyphenated amount and its noun before a name: "the 14,021-acre Eaton fire".
+# A hyphenated amount and its noun before a name: "the 9,200-acre Ridge fire".
 _COMPOUND_BEFORE_NAME = re.compile(r"-[A-Za-z]+\s+")
 # The subject of the figure's clause refers back: "It has consumed 14,000 acres", "his party
 # will win 35 seats", "the latter could send 300".
@@ -122,7 +122,7 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     respective = _respectively(doc, ph, i)
     if respective is not None:
         return [respective]
-    # "... killed in the X fire, which burned 23,448 acres": the clause's antecedent owns it.
+    # "... killed in the Ridge fire, which burned 9,200 acres": the clause's antecedent owns it.
     antecedent = _ANTECEDENT.search(text, max(sent.start, amount.start - 160), amount.start)
     if antecedent is not None:
         for name, pattern in ph.names:
@@ -186,7 +186,8 @@ _RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 
 
 def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
-    """ "VVD, NSC and BBB ... win 24, 20 and 7 seats, respectively": the names in order."""
+    """ "the Reds, the Greens and the Blues ... win 30, 18 and 6 seats, respectively": the names
+    in order."""
     text = doc.text
     s = doc.sentence_of(doc.amounts[i].start)
     sent = doc.sentences[s]
@@ -209,7 +210,7 @@ def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
         found = _names(doc, ph, lo, hi)
         names = list(dict.fromkeys(n for _, n in found))
         if len(names) > count:
-            # "... Wilders ... the parties VVD, NSC and BBB": the list is the last names.
+            # "... the Golds ... the Reds, the Greens and the Blues": the list is the last names.
             tail = found[-count:]
             listed = all(
                 re.fullmatch(

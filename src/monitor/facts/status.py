@@ -113,8 +113,12 @@ DEFAULT_CUES: dict[Status, dict[Where, tuple[str, ...]]] = {
     "disputed": {
         "either": (
             _CONTESTED,
+            # (rejecting an offer that includes the term leaves the term offered: "members
+            # rejected an offer of a 25% raise" is still a proposal of a raise)
             r"(?:rejects|rejected|refuses to accept|refused to accept|will never accept|"
-            r"objects to|objected to|opposes|opposed)",
+            r"objects to|objected to|opposes|opposed)"
+            r"(?! (?:an?|the|its|their|this|that|[a-z]+['’]s) (?:[\w'’-]+ ){0,2}?"
+            r"(?:offers?|proposals?|deals?|contracts?|agreements?|bids?|packages?)\b)",
         ),
     },
     "proposed": {

@@ -1,4 +1,4 @@
-"""Terms facts: each mention of a named term with its status (owner: fact-stage terms).
+"""Terms facts: each mention of a named term with its status.
 
 A mention is a term phrase in an article that names one of the fact's ``subjects``. Its status
 comes from cues in its sentence, or in the sentences after it that refer back to it

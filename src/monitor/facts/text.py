@@ -180,7 +180,7 @@ def _head(body: str) -> str:
 
 def escape(word: str) -> str:
     """``word`` as a regex source in which a straight and a curly apostrophe or quote match
-    either ("Boar's Head" in a text that writes "Boar’s Head")."""
+    either ("Miller's Farm" in a text that writes "Miller’s Farm")."""
     return _QUOTES.sub(lambda m: _QUOTE_CLASS[m.group(0)], re.escape(word))
 
 
@@ -211,8 +211,8 @@ _GAP = r"[\s\-]+(?:[\w'’]+[\s\-]+){0,3}?"
 @lru_cache(maxsize=1024)
 def loose_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """``phrases`` matched as a reader would: each content word in any of its forms, in order,
-    with up to three other words between them ("discontinue liverwurst" in "permanently
-    discontinuing the production of its liverwurst"); ``re:`` phrases as written."""
+    with up to three other words between them ("halt sausage" in "has halted the
+    production of sausage"); ``re:`` phrases as written."""
     if not phrases:
         return None
     parts = [phrase_regex(p) for p in phrases if p.startswith("re:")]
