@@ -90,8 +90,8 @@ class NumericFactSpec(_Strict):
     subject_window: int = Field(default=1, ge=0, le=5)
     subject_in_clause: bool = False
     qualifier: QualifierSpec | None = None
-    min_value: int = Field(default=1, ge=0)
-    max_value: int = Field(default=10_000_000, ge=1)
+    min_value: int = Field(default=1, ge=0, le=10**15)
+    max_value: int = Field(default=10_000_000, ge=1, le=10**15)
     since: int | None = Field(default=None, ge=1000, le=2999)
 
     @field_validator("units", "subjects", "cues", "exclusions", "defer_cues", "topic")
