@@ -432,6 +432,12 @@ TERMS = [
         "Dockers rejected the port's offer of a wage board on Friday.",
         {("wage_board", "proposed")},
     ),
+    # a clause opening on "it" is read with the subject its sentence opened on
+    (
+        "clause-pronoun",
+        "The Union will not call a port strike, but it has agreed to lead the talks.",
+        {("union_led", "present")},
+    ),
     # called unfounded: disputed
     (
         "warned-against",

@@ -90,6 +90,7 @@ _RELATIVE = guarded(
         r"[a-z]+)\b"
     )
 )
+_CLAUSE_PRONOUN = re.compile(r"(?:,|;)\s+(?:but|and|while|yet|so)?\s*(it|they)\s+(?=[a-z])")
 _HEAD = re.compile(r"(?<![\w-])(?:[\w-]+\s+){1,4}$")
 
 
@@ -117,6 +118,16 @@ def _stand_ins(text: str, spans: list[Span]) -> list[_StandIn]:
             subject = named.group(1)
             view = subject + text[pronoun.end() : spans[i].end]
             out.append(_StandIn(view, len(subject), pronoun.start(), spans[i].end, pronoun.end()))
+    # "The United States will not send troops, but it has agreed to lead ...": a clause opening
+    # on "it"/"they" is read with the named subject its sentence opened on.
+    for span in spans:
+        named = _NAMED.match(text, span.start, span.end)
+        if named is None:
+            continue
+        for opening in _CLAUSE_PRONOUN.finditer(text, named.end(), span.end):
+            actor = named.group(1)
+            view = actor + text[opening.end() : span.end]
+            out.append(_StandIn(view, len(actor), opening.start(1), span.end, opening.end()))
     for m in _RELATIVE.finditer(text):
         head = _HEAD.search(text, max(0, m.start() - 60), m.start())
         if head is not None:
