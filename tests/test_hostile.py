@@ -191,7 +191,8 @@ def test_hostile_values_and_pages_next_to_a_healthy_feed(
     hostile.paths["/p-max-age"] = send(
         response("200 OK", {**headers, "Cache-Control": f"max-age={HUGE}"}, page("M", PARAS))
     )
-    slow = [f"Paragraph {i}: the coalition of the willing met in Paris." for i in range(30_000)]
+    # big enough that no machine reads it within the 3 s budget (2 MB took under 3 s when idle)
+    slow = [f"Paragraph {i}: the coalition of the willing met in Paris." for i in range(100_000)]
     hostile.paths["/p-slow"] = send(response("200 OK", headers, page("Slow", slow)))
     phrases = ["Ukraine backstop after a ceasefire, U.S. troops, coordination cell, " * 3200]
     hostile.paths["/p-phrases"] = send(response("200 OK", headers, page("Phrases", phrases)))
