@@ -403,8 +403,8 @@ def _head(doc: Document, ph: Phrases, i: int, heads: list[Head | None]) -> Head 
     return None
 
 
-_LIST_REACH = 8  # figures in one list ("24, 20 and 7 seats"); bounded so a table stays linear
-_LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
+LIST_REACH = 8  # figures in one list ("24, 20 and 7 seats"); bounded so a table stays linear
+LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
 
 
 def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
@@ -412,7 +412,7 @@ def _shares_unit_ahead(doc: Document, ph: Phrases, i: int) -> bool:
     is followed by the unit."""
     text = doc.text
     j = i
-    while j + 1 < min(len(doc.amounts), i + _LIST_REACH) and _LIST_GLUE.match(
+    while j + 1 < min(len(doc.amounts), i + LIST_REACH) and LIST_GLUE.match(
         text[doc.amounts[j].end : doc.amounts[j + 1].start]
     ):
         j += 1
@@ -429,7 +429,7 @@ def _other_count_before(doc: Document, heads: list[Head | None], i: int) -> bool
     s = doc.sentence_of(doc.amounts[i].start)
     return any(
         heads[j] is None and doc.amounts[j].kind == "number"
-        for j in range(max(0, i - _LIST_REACH), i)
+        for j in range(max(0, i - LIST_REACH), i)
         if doc.sentence_of(doc.amounts[j].start) == s
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from monitor.facts.attribution import Head, Phrases
+from monitor.facts.attribution import LIST_GLUE, LIST_REACH, Head, Phrases
 from monitor.facts.document import Document
 
 _WHOLE = re.compile(r"\b(?:whole|entire|total|overall|combined|in\s+all|altogether)\b", re.I)
@@ -181,7 +181,6 @@ def qualifiers(doc: Document, ph: Phrases, heads: list[Head | None], i: int) -> 
     return [names[-1][1]]
 
 
-_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)$", re.I)
 _RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 
 
@@ -194,12 +193,12 @@ def _respectively(doc: Document, ph: Phrases, i: int) -> str | None:
     if not _RESPECTIVELY.search(text, doc.amounts[i].end, min(sent.end, doc.amounts[i].end + 200)):
         return None
     first = i
-    while first > max(0, i - 8) and _GLUE.match(
+    while first > max(0, i - LIST_REACH) and LIST_GLUE.match(
         text[doc.amounts[first - 1].end : doc.amounts[first].start]
     ):
         first -= 1
     last = i
-    while last + 1 < min(len(doc.amounts), i + 8) and _GLUE.match(
+    while last + 1 < min(len(doc.amounts), i + LIST_REACH) and LIST_GLUE.match(
         text[doc.amounts[last].end : doc.amounts[last + 1].start]
     ):
         last += 1
